@@ -1,0 +1,3 @@
+from orion_core.cli import main
+
+raise SystemExit(main())

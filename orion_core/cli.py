@@ -1,0 +1,45 @@
+"""``orion`` command line: ``orion <command> [args]`` (also ``python -m orion_core``).
+
+Each command lives in the module that owns the capability and exposes ``main(argv) -> int``; this file
+only maps names to modules and imports the chosen one, so ``orion probe`` never pays for importing torch
+models it does not use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+# name -> (module with main(argv), one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "probe": ("orion_core.video.cli", "probe video files: one JSON line per file"),
+    "world": ("orion_core.data.synthetic.cli", "generate the embedded synthetic world (mp4 + ground truth)"),
+    "manifest": ("orion_core.data.manifest", "probe a raw-video source into a manifest (JSONL), sharded"),
+    "filter": ("orion_core.data.filters.cli", "quality / similarity / concept-balance filters -> training manifest"),
+    "config": ("orion_core.config.cli", "print the effective config of a preset (with overrides)"),
+    "data-version": ("orion_core.data.dvc_hash", "print the DVC md5 of a folder or file (the raw data version)"),
+}
+
+
+def _usage() -> str:
+    width = max(len(n) for n in COMMANDS)
+    lines = ["usage: orion <command> [args]   (orion <command> --help for details)", "", "commands:"]
+    lines += [f"  {name.ljust(width)}  {help_}" for name, (_, help_) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"orion: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    return int(module.main(rest) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,62 @@
+"""Detect-segment-track settings (PAPER.md: Detect-segment-track; DESIGN.md section 4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .base import check, check_choice
+
+TAGGERS = ("classical", "clip", "siglip", "ram_plus")
+DETECTORS = ("classical", "grounding_dino")
+SEGMENTERS = ("classical", "sam")
+TRACKERS = ("classical", "sam2", "xmem")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelineConfig:
+    theta_a: int = 3
+    """Frames with at most this many concrete-noun tags are dropped before key-frame selection."""
+    theta_b: int = 2
+    """A frame becomes a new key frame when it shares fewer than this many tags with the last key frame."""
+    keyframe_mode: str = "paper"
+    """``paper`` (theta rule), ``uniform`` (``uniform_keyframes`` evenly spaced) or ``no-split`` (first frame only)."""
+    uniform_keyframes: int = 4
+    """Key frames in ``uniform`` mode (the paper's ablation uses 4)."""
+    max_objects: int = 64
+    """Most objects (and so object tokens) kept per video, highest scores first."""
+    tagger: str = "classical"
+    """Frame tagger backend."""
+    detector: str = "classical"
+    """Text-prompted box detector backend."""
+    segmenter: str = "classical"
+    """Box-to-mask segmenter backend."""
+    tracker: str = "classical"
+    """Mask tracker backend."""
+    tagger_path: str | None = None
+    """Local dir or s3:// URI of the tagger weights (CLIP/SigLIP transformers layout)."""
+    detector_path: str | None = None
+    """Local dir or s3:// URI of GroundingDINO weights (transformers layout)."""
+    segmenter_path: str | None = None
+    """Local file or s3:// URI of a segment-anything checkpoint."""
+    tracker_path: str | None = None
+    """Local dir or s3:// URI of SAM2 video weights (transformers layout)."""
+    tag_vocabulary: str = "configs/tag_vocabulary.txt"
+    """Tag vocabulary for zero-shot taggers (one noun per line), relative to the project root."""
+    box_threshold: float = 0.3
+    """Detector box score threshold."""
+    text_threshold: float = 0.25
+    """Detector text score threshold (GroundingDINO)."""
+    merge_iou: float = 0.7
+    """Masks of one key frame overlapping more than this (IoU) are one object (duplicates across prompts)."""
+
+    def __post_init__(self) -> None:
+        check(self.theta_a >= 0 and self.theta_b >= 0, "pipeline.theta_a/theta_b must be >= 0")
+        check_choice("pipeline.keyframe_mode", self.keyframe_mode, ("paper", "uniform", "no-split"))
+        check(self.uniform_keyframes >= 1, "pipeline.uniform_keyframes must be >= 1")
+        check(1 <= self.max_objects <= 256, "pipeline.max_objects must be in [1, 256]")
+        check_choice("pipeline.tagger", self.tagger, TAGGERS)
+        check_choice("pipeline.detector", self.detector, DETECTORS)
+        check_choice("pipeline.segmenter", self.segmenter, SEGMENTERS)
+        check_choice("pipeline.tracker", self.tracker, TRACKERS)
+        for name in ("box_threshold", "text_threshold", "merge_iou"):
+            check(0.0 <= getattr(self, name) <= 1.0, f"pipeline.{name} must be in [0, 1]")
