@@ -1,0 +1,26 @@
+# Orion's two commands (README): `make run` and `make test`. Both set up whatever is missing first.
+SHELL := /bin/bash
+export DAGSTER_HOME := $(CURDIR)/dagster_home
+export NLTK_DATA := $(CURDIR)/.orion/nltk_data
+export PYTHONUNBUFFERED := 1
+
+.PHONY: setup run test test-fast ui
+
+setup:
+	@scripts/setup.sh
+
+## run: set up, then materialize the whole asset graph on the embedded default (tiny-cpu)
+run: setup
+	.venv/bin/python -m orion_assets.main
+
+## test: set up, then run the whole test suite (what CI runs)
+test: setup
+	.venv/bin/python -m pytest -q
+
+## test-fast: skip tests marked slow or services
+test-fast: setup
+	.venv/bin/python -m pytest -q -m "not slow and not services"
+
+## ui: the Dagster UI (webserver + daemon) on this data, http://127.0.0.1:3000
+ui: setup
+	.venv/bin/dagster dev -m orion_assets.definitions -h 127.0.0.1 -p 3000

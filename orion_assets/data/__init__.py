@@ -1,0 +1,1 @@
+"""Data assets: raw_videos -> video_manifest (per shard) -> filtered_dataset."""

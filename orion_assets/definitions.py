@@ -1,0 +1,25 @@
+"""The one place that assembles Orion's Dagster definitions."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from .data.assets import filtered_dataset, raw_videos, video_manifest
+from .data.sensors import raw_videos_sensor
+from .resources import DvcResource, OrionConfigResource, StoreResource
+
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    "orion_automation", target=dg.AssetSelection.all(), default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=15,
+    description="Evaluates the assets' declarative automation (eager: rematerialize when inputs change).",
+)
+
+data_job = dg.define_asset_job("data_job", selection=dg.AssetSelection.groups("data"),
+                               description="Materialize the data assets (per shard).")
+
+defs = dg.Definitions(
+    assets=[raw_videos, video_manifest, filtered_dataset],
+    sensors=[raw_videos_sensor, automation_sensor],
+    jobs=[data_job],
+    resources={"orion": OrionConfigResource(), "store": StoreResource(), "dvc": DvcResource()},
+)

@@ -1,0 +1,112 @@
+"""The main command: materialize the whole asset graph on the embedded default (or ``ORION_PRESET``).
+
+``python -m orion_assets.main`` (``make run``) does, in order: generate the synthetic world if the raw source is
+missing, version it with DVC (``dvc add`` + push to the default remote), observe ``raw_videos`` (data version +
+shard partitions), then materialize every asset in dependency order - per shard for partitioned assets - against
+the persistent Dagster instance in ``dagster_home/``, so the Dagster UI shows the results afterwards. Finished
+work is not redone: every asset reuses its content-addressed output when inputs and config are unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import dagster as dg
+
+from orion_core.config import PROJECT_ROOT, load_preset
+
+from .data.ingest import observe_now
+from .definitions import defs
+from .resources import DvcResource, OrionConfigResource, StoreResource
+
+
+def _say(msg: str) -> None:
+    print(f"[orion] {msg}", flush=True)
+
+
+def ensure_raw_data(config, dvc: DvcResource) -> None:
+    """Generate the synthetic world where the (local) source is missing; version it with DVC."""
+    source = config.data.source
+    if source.startswith("s3://"):
+        return
+    path = Path(source) if Path(source).is_absolute() else PROJECT_ROOT / source
+    empty = not path.exists() or not any(path.iterdir())
+    if empty or (path / "world.json").exists():  # a user's own folder (no world.json) is never touched
+        from orion_core.data.synthetic import generate_world
+
+        _say(f"synthetic world in {path} (generated once; skipped when unchanged)")
+        generate_world(config.world, path)
+    if dvc.available() and path.is_relative_to(PROJECT_ROOT):
+        from orion_core.data.dvc_hash import dvc_md5, recorded_md5
+
+        rel = str(path.relative_to(PROJECT_ROOT))
+        if recorded_md5(path) != dvc_md5(path):
+            _say(f"dvc add {rel}")
+            dvc.add(rel)
+        dvc.push_targets(rel + ".dvc")
+
+
+def plan(asset_graph) -> list[tuple[list[dg.AssetKey], bool]]:
+    """Materializable assets in topological layers, each layer split into (keys, partitioned?) groups."""
+    steps = []
+    for level in asset_graph.toposorted_asset_keys_by_level:
+        keys = [k for k in level if asset_graph.get(k).is_materializable]
+        for partitioned in (True, False):
+            group = sorted((k for k in keys if (asset_graph.get(k).partitions_def is not None) == partitioned),
+                           key=lambda k: k.to_user_string())
+            if group:
+                steps.append((group, partitioned))
+    return steps
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orion_assets.main", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--preset", default=os.environ.get("ORION_PRESET", "tiny-cpu"))
+    parser.add_argument("overrides", nargs="*", help="config overrides key=value")
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", category=dg.BetaWarning) if hasattr(dg, "BetaWarning") else None
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "dagster_home"))
+    config = load_preset(args.preset, args.overrides)
+    orion = OrionConfigResource(preset=args.preset, overrides=list(args.overrides))
+    store, dvc = StoreResource(), DvcResource()
+    resources = {"orion": orion, "store": store, "dvc": dvc}
+    started = time.time()
+    ensure_raw_data(config, dvc)
+    instance = dg.DagsterInstance.get()
+    snap, added = observe_now(instance, config, store)
+    _say(f"raw_videos: data version {snap.version}, {len(snap.media)} media files in {len(snap.shards)} shards"
+         + (f" ({len(added)} new)" if added else ""))
+    graph = defs.get_repository_def().asset_graph
+    assets = list(defs.assets)
+    for keys, partitioned in plan(graph):
+        names = ", ".join(k.to_user_string() for k in keys)
+        for shard in (sorted(snap.shards) if partitioned else [None]):
+            t0 = time.time()
+            result = dg.materialize(assets, selection=keys, partition_key=shard, instance=instance,
+                                    resources=resources, raise_on_error=False, tags={"orion/source": "main"})
+            status = "ok" if result.success else "FAILED"
+            _say(f"{names}{f' [{shard}]' if shard else ''}: {status} in {time.time() - t0:.1f}s (run {result.run_id[:8]})")
+            if not result.success:
+                _say("a step failed; open the Dagster UI (below) for its logs, fix, and re-run - finished work is kept")
+                _where_to_look(instance)
+                return 1
+    _say(f"all assets materialized in {time.time() - started:.0f}s")
+    _where_to_look(instance)
+    return 0
+
+
+def _where_to_look(instance) -> None:
+    home = os.environ["DAGSTER_HOME"]
+    _say("where to look:")
+    _say(f"  Dagster UI : make ui   (DAGSTER_HOME={home} .venv/bin/dagster dev -m orion_assets.definitions "
+         "-h 127.0.0.1 -p 3000, then open http://127.0.0.1:3000)")
+    _say(f"  outputs    : {StoreResource().root} (content-addressed), data/ (DVC-tracked: data/raw.dvc, dvc.lock)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

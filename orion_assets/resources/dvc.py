@@ -1,0 +1,63 @@
+"""DVC through its own tool environment (``.venv-dvc``), driven by its CLI.
+
+dvc's hydra pins antlr4 4.9, which breaks Dagster's string selections, so DVC cannot share Dagster's
+environment; a subprocess with ``--json`` outputs keeps them apart (ENVIRONMENT.md). Dagster owns execution:
+assets write the same outputs that ``dvc.yaml`` declares, then ``commit`` records them in ``dvc.lock`` and
+``push`` sends them to the default remote (a local folder in the embedded default, S3 in production).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import dagster as dg
+
+from orion_core.config import PROJECT_ROOT
+
+
+class DvcError(RuntimeError):
+    pass
+
+
+class DvcResource(dg.ConfigurableResource):
+    executable: str = os.environ.get("ORION_DVC", str(PROJECT_ROOT / ".venv-dvc" / "bin" / "dvc"))
+    """The dvc executable (its own venv)."""
+    repo: str = str(PROJECT_ROOT)
+    """The DVC project folder (holds .dvc/ and dvc.yaml)."""
+    push: bool = True
+    """Push committed data to the default remote after each commit."""
+
+    def available(self) -> bool:
+        return Path(self.executable).is_file() or shutil.which(self.executable) is not None
+
+    def run(self, *args: str, check: bool = True) -> str:
+        if not self.available():
+            raise DvcError(f"dvc not found at {self.executable}; run scripts/setup.sh (it builds .venv-dvc)")
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        proc = subprocess.run([self.executable, *args], cwd=self.repo, env=env, capture_output=True, text=True)
+        if check and proc.returncode != 0:
+            raise DvcError(f"dvc {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}")
+        return proc.stdout
+
+    def add(self, path: str) -> str:
+        """``dvc add PATH``; returns the recorded md5."""
+        self.run("add", "--quiet", path)
+        import yaml
+
+        return yaml.safe_load((Path(self.repo) / f"{path}.dvc").read_text())["outs"][0]["md5"]
+
+    def commit(self, *stages: str) -> None:
+        """Record the current outputs of ``stages`` in dvc.lock without re-running them."""
+        self.run("commit", "--force", "--quiet", *stages)
+
+    def push_targets(self, *targets: str) -> None:
+        if self.push:
+            self.run("push", "--quiet", *targets)
+
+    def status(self) -> dict:
+        out = self.run("status", "--json", check=False).strip()
+        return json.loads(out) if out else {}

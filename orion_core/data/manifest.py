@@ -1,0 +1,122 @@
+"""The video manifest: every media file of a raw source probed, with its training sample attached.
+
+One JSONL row per file (``ok`` true or false - bad files are listed with their reason, never dropped):
+``{"video_id", "relpath", "path", "md5", "shard", "ok", "error", "frames", "fps", "duration_s", "width", "height",
+"codec", "split", "sample"}``. ``sample`` is the file's training sample in the VideoLLaMA2/LLaVA conversation format
+(``{"id", "video", "conversations": [...]}``) taken from the source's sample lists - any top-level ``*.json`` holding
+a list of such records (``pretrain.json``, ``instruct.json`` in the synthetic world); ``split`` is that file's stem.
+
+``orion manifest SOURCE --out DIR`` writes ``DIR/manifest.jsonl`` (all shards, or ``--shard``); the Dagster asset
+``video_manifest`` builds the same rows per shard with :func:`build_manifest`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Iterable
+
+from orion_core.config import OrionConfig, load_preset
+from orion_core.data.ingest import Snapshot, local_copy, read_text, snapshot
+
+
+def load_samples(snap: Snapshot, *, endpoint_url: str | None = None) -> dict[str, dict]:
+    """relpath of a media file -> its training sample (with ``split``), from top-level conversation lists."""
+    samples: dict[str, dict] = {}
+    for f in snap.files:
+        if "/" in f.relpath or not f.relpath.endswith(".json"):
+            continue
+        try:
+            records = json.loads(read_text(snap.source, f.relpath, endpoint_url=endpoint_url))
+        except ValueError as exc:
+            raise ValueError(f"sample list {f.relpath} in {snap.source} is not valid JSON: {exc}") from exc
+        if not isinstance(records, list) or not records or not isinstance(records[0], dict):
+            continue
+        if "conversations" not in records[0] or "video" not in records[0]:
+            continue  # e.g. benchmark files: not training samples
+        split = Path(f.relpath).stem
+        for rec in records:
+            samples[rec["video"]] = {**rec, "split": split}
+    return samples
+
+
+def video_ids(relpaths: Iterable[str]) -> dict[str, str]:
+    """relpath -> video id: the file stem, made unique with the parent path when stems collide."""
+    relpaths = sorted(relpaths)
+    stems = Counter(Path(r).stem for r in relpaths)
+    return {r: Path(r).stem if stems[Path(r).stem] == 1 else str(Path(r).with_suffix("")).replace("/", "__") for r in relpaths}
+
+
+def build_manifest(snap: Snapshot, shards: Iterable[str] | None = None, *, endpoint_url: str | None = None,
+                   progress: bool = True) -> list[dict]:
+    """Probe the media files of ``shards`` (all when None) and return manifest rows sorted by relpath."""
+    from orion_core.video.probe import probe_many
+
+    shard_of = snap.shard_of()
+    wanted = set(shards) if shards is not None else set(snap.shards)
+    unknown = wanted - set(snap.shards)
+    if unknown:
+        raise KeyError(f"unknown shard(s) {sorted(unknown)} for data version {snap.version}; known: {sorted(snap.shards)}")
+    md5 = {f.relpath: f.digest for f in snap.files}
+    relpaths = sorted(r for r, s in shard_of.items() if s in wanted)
+    ids = video_ids(shard_of)
+    samples = load_samples(snap, endpoint_url=endpoint_url)
+    paths = [str(local_copy(snap.source, r, endpoint_url=endpoint_url)) for r in relpaths]
+    infos = probe_many(paths, progress=progress)
+    rows = []
+    for rel, path, info in zip(relpaths, paths, infos):
+        facts = info.to_json()
+        sample = samples.get(rel)
+        rows.append({
+            "video_id": ids[rel], "relpath": rel, "path": path, "md5": md5[rel], "shard": shard_of[rel],
+            "ok": facts["ok"], "error": facts.get("error"),
+            **{k: facts.get(k) for k in ("frames", "fps", "duration_s", "width", "height", "codec")},
+            "split": sample["split"] if sample else None,
+            "sample": {k: v for k, v in sample.items() if k != "split"} if sample else None,
+        })
+    return rows
+
+
+def summarize(rows: list[dict]) -> dict:
+    bad = [r for r in rows if not r["ok"]]
+    return {
+        "videos": len(rows), "ok": len(rows) - len(bad), "bad": len(bad),
+        "bad_fraction": round(len(bad) / len(rows), 4) if rows else 0.0,
+        "bad_by_reason": dict(Counter(r["error"] for r in bad)),
+        "with_sample": sum(1 for r in rows if r["sample"]),
+        "by_split": dict(Counter(r["split"] or "none" for r in rows)),
+    }
+
+
+def write_jsonl(rows: list[dict], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+    tmp.replace(path)
+    return path
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="orion manifest", description=__doc__.split("\n\n")[0])
+    parser.add_argument("source", nargs="?", help="local folder or s3:// prefix (default: the preset's data.source)")
+    parser.add_argument("--preset", default="tiny-cpu")
+    parser.add_argument("--out", required=True, type=Path, help="folder for manifest.jsonl and summary.json")
+    parser.add_argument("--shard", action="append", help="only these shards (repeatable)")
+    parser.add_argument("overrides", nargs="*", help="config overrides key=value")
+    args = parser.parse_args(argv)
+    config: OrionConfig = load_preset(args.preset, args.overrides)
+    snap = snapshot(args.source or config.data.source, shard_size=config.data.shard_size,
+                    endpoint_url=config.data.s3_endpoint_url)
+    rows = build_manifest(snap, args.shard, endpoint_url=config.data.s3_endpoint_url, progress=sys.stderr.isatty())
+    write_jsonl(rows, args.out / "manifest.jsonl")
+    summary = {"data_version": snap.version, "shards": len(snap.shards), **summarize(rows)}
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    print(json.dumps(summary, sort_keys=True))
+    return 0
