@@ -15,8 +15,9 @@ from orion_core.config import OrionConfig, load_preset
 class OrionConfigResource(dg.ConfigurableResource):
     preset: str = os.environ.get("ORION_PRESET", "tiny-cpu")
     """Preset name (configs/<preset>.yaml) or a YAML path."""
-    overrides: list[str] = []
-    """Dotted overrides applied on top of the preset, e.g. ``["data.shard_size=8"]``."""
+    overrides: list[str] = [o for o in os.environ.get("ORION_OVERRIDES", "").split(";") if o.strip()]
+    """Dotted overrides applied on top of the preset, e.g. ``["data.shard_size=8"]`` (default: ``$ORION_OVERRIDES``,
+    ``;``-separated)."""
 
     def load(self) -> OrionConfig:
         return load_preset(self.preset, self.overrides)

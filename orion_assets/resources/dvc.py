@@ -26,7 +26,7 @@ class DvcError(RuntimeError):
 class DvcResource(dg.ConfigurableResource):
     executable: str = os.environ.get("ORION_DVC", str(PROJECT_ROOT / ".venv-dvc" / "bin" / "dvc"))
     """The dvc executable (its own venv)."""
-    repo: str = str(PROJECT_ROOT)
+    repo: str = os.environ.get("ORION_DVC_REPO", str(PROJECT_ROOT))
     """The DVC project folder (holds .dvc/ and dvc.yaml)."""
     push: bool = True
     """Push committed data to the default remote after each commit."""

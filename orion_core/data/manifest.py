@@ -112,7 +112,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("overrides", nargs="*", help="config overrides key=value")
     args = parser.parse_args(argv)
     config: OrionConfig = load_preset(args.preset, args.overrides)
-    snap = snapshot(args.source or config.data.source, shard_size=config.data.shard_size,
+    source = args.source or config.data.source
+    if args.source and not args.source.startswith("s3://"):
+        source = str(Path(args.source).resolve())  # a path typed on the command line is relative to the cwd
+    snap = snapshot(source, shard_size=config.data.shard_size,
                     endpoint_url=config.data.s3_endpoint_url)
     rows = build_manifest(snap, args.shard, endpoint_url=config.data.s3_endpoint_url, progress=sys.stderr.isatty())
     write_jsonl(rows, args.out / "manifest.jsonl")

@@ -1,0 +1,82 @@
+"""The data assets materialize in-process on the synthetic world, against a real (temporary) Dagster instance."""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orion_assets.data.assets import filtered_dataset, raw_videos, video_manifest
+from orion_assets.data.ingest import observe_now
+from orion_assets.resources import DvcResource, OrionConfigResource, StoreResource
+
+ASSETS = [raw_videos, video_manifest, filtered_dataset]
+
+
+def _stale(instance, key, partition=None):
+    # The resolver the Dagster UI uses to show "stale"; internal, but this is the behaviour we promise.
+    from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
+
+    graph = dg.Definitions(assets=ASSETS).get_repository_def().asset_graph
+    status = CachingStaleStatusResolver(instance, graph).get_status(dg.AssetKey(key), partition)
+    return status == StaleStatus.STALE
+
+
+@pytest.fixture
+def resources(world_copy, tmp_path):
+    orion = OrionConfigResource(preset="tiny-cpu", overrides=[f"data.source={world_copy}", "data.shard_size=8"])
+    return {"orion": orion, "store": StoreResource(root=str(tmp_path / "store")),
+            "dvc": DvcResource(repo=str(tmp_path / "dvcproj"), push=False)}
+
+
+def test_data_assets_materialize_and_go_stale_on_new_data(resources, world_copy, tmp_path):
+    with dg.instance_for_test() as instance:
+        config = resources["orion"].load()
+        snap, added = observe_now(instance, config, resources["store"])
+        assert added == sorted(snap.shards) and set(instance.get_dynamic_partitions("shards")) == set(snap.shards)
+        bad_seen = 0
+        for shard in snap.shards:
+            result = dg.materialize(ASSETS, selection=["video_manifest"], partition_key=shard, instance=instance,
+                                    resources=resources)
+            assert result.success
+            checks = result.get_asset_check_evaluations()
+            assert checks and all(c.passed for c in checks)
+            meta = result.asset_materializations_for_node("video_manifest")[0].metadata
+            bad_seen += meta["bad"].value
+            assert meta["raw_data_version"].value == snap.version
+        assert bad_seen == config.world.num_corrupt  # broken files are reported, not dropped
+
+        result = dg.materialize(ASSETS, selection=["filtered_dataset"], instance=instance, resources=resources)
+        assert result.success
+        meta = result.asset_materializations_for_node("filtered_dataset")[0].metadata
+        out = Path(meta["path"].value)
+        train = json.loads((out / "train.json").read_text())
+        assert train and all("conversations" in s and "video" in s for s in train)
+        # DVC's view gets the very same files (data/manifest, data/filtered under the DVC project).
+        published = Path(resources["dvc"].repo) / "data" / "filtered" / "train.json"
+        assert published.read_bytes() == (out / "train.json").read_bytes()
+        assert not _stale(instance, "filtered_dataset")
+
+        # A new version of the raw data makes everything downstream stale.
+        (world_copy / "videos" / "pretrain" / "zz_new.mp4").write_bytes(b"not a video either")
+        new_snap, _ = observe_now(instance, config, resources["store"])
+        assert new_snap.version != snap.version
+        assert _stale(instance, "video_manifest", sorted(snap.shards)[0])
+
+
+def test_run_config_overrides_the_preset(resources):
+    with dg.instance_for_test() as instance:
+        config = resources["orion"].load()
+        snap, _ = observe_now(instance, config, resources["store"])
+        shard = sorted(snap.shards)[0]
+        run_config = {"resources": {"orion": {"config": {
+            "preset": "tiny-cpu", "overrides": [f"data.source={config.data.source}", "data.shard_size=8",
+                                                "data.max_bad_fraction=0.0"]}}}}
+        result = dg.materialize(ASSETS, selection=["video_manifest"], partition_key=shard, instance=instance,
+                                resources=resources, run_config=run_config, raise_on_error=False)
+        meta = result.asset_materializations_for_node("video_manifest")[0].metadata
+        checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+        # shard 0 holds the corrupt pretrain files, so a 0% limit must fail the blocking check
+        assert meta["bad"].value > 0 and not checks["bad_fraction_within_limit"].passed
+        assert meta["config_digest"].value == resources["orion"].load().with_overrides(
+            {"data.max_bad_fraction": 0.0}).digest()
