@@ -27,8 +27,13 @@ class ModelConfig:
     """Hidden-state index whose patch features feed both branches (second-to-last layer)."""
     video_projector: str = "stc"
     """``stc`` (RegStage + Conv3d + RegStage + MLP) or ``stp`` (pooling variant)."""
-    stc_padding: bool = True
-    """Pad the 3D conv so 8 CLIP-L frames give 576 context tokens (4 x 12 x 12)."""
+    stc_conv_padding: int = 0
+    """Padding of the STC 3D conv (kernel = stride = 2): 0 gives 576 context tokens for 8 CLIP-L frames
+    (4 x 12 x 12, VideoLLaMA2's ``stc_connector_v35``); 1 is VideoLLaMA2's first ``stc_connector`` (5 x 13 x 13 = 845)."""
+    stc_depth: int = 4
+    """RegStage blocks before and after the STC downsampler (VideoLLaMA2 uses 4)."""
+    stc_mlp_depth: int = 2
+    """Linear layers of the STC readout MLP (VideoLLaMA2 uses 2: Linear-GELU-Linear)."""
     video_projector_path: str | None = None
     """Optional local file of VideoLLaMA2 STC projector weights to start from (stage 1 import)."""
     object_projector: str = "mlp"
@@ -50,7 +55,11 @@ class ModelConfig:
     llm_intermediate: int = 14336
     """LLM MLP width (used when built from sizes)."""
     vocab_size: int = 32000
-    """LLM vocabulary size (used when built from sizes)."""
+    """LLM vocabulary size (used when built from sizes); must cover the tokenizer."""
+    llm_attn_implementation: str = "sdpa"
+    """transformers attention kernel: ``sdpa`` or ``eager`` (the predictor switches to eager to read attentions)."""
+    tokenizer_vocab: str = "configs/tiny_vocab.txt"
+    """Word list of the tiny word-level tokenizer, used when ``llm_path`` is None (relative to the project root)."""
 
     def __post_init__(self) -> None:
         check_choice("model.vision_encoder", self.vision_encoder, ("clip", "siglip"))
@@ -59,3 +68,12 @@ class ModelConfig:
         check_choice("model.llm", self.llm, ("mistral", "qwen2"))
         check(1 <= self.max_object_tokens <= 256, "model.max_object_tokens must be in [1, 256]")
         check(self.feature_layer < 0, "model.feature_layer counts from the end (negative)")
+        check(self.stc_conv_padding in (0, 1), "model.stc_conv_padding must be 0 (576 tokens for 8 CLIP-L frames) or 1")
+        check(self.stc_depth >= 0 and self.stc_mlp_depth >= 1, "model.stc_depth must be >= 0, stc_mlp_depth >= 1")
+        check_choice("model.llm_attn_implementation", self.llm_attn_implementation, ("sdpa", "eager"))
+        for name in ("vision_hidden", "vision_layers", "vision_heads", "vision_intermediate", "patch_size",
+                     "llm_hidden", "llm_layers", "llm_heads", "llm_kv_heads", "llm_intermediate", "vocab_size"):
+            check(getattr(self, name) >= 1, f"model.{name} must be >= 1, got {getattr(self, name)}")
+        check(self.vision_hidden % self.vision_heads == 0, "model.vision_hidden must be divisible by vision_heads")
+        check(self.llm_hidden % self.llm_heads == 0 and self.llm_heads % self.llm_kv_heads == 0,
+              "model.llm_hidden must be divisible by llm_heads, and llm_heads by llm_kv_heads")

@@ -43,11 +43,20 @@ class PipelineConfig:
     tag_vocabulary: str = "configs/tag_vocabulary.txt"
     """Tag vocabulary for zero-shot taggers (one noun per line), relative to the project root."""
     box_threshold: float = 0.3
-    """Detector box score threshold."""
+    """Detector box score threshold (detections below it are dropped before segmentation)."""
     text_threshold: float = 0.25
     """Detector text score threshold (GroundingDINO)."""
     merge_iou: float = 0.7
     """Masks of one key frame overlapping more than this (IoU) are one object (duplicates across prompts)."""
+    track_match_iou: float = 0.5
+    """A key-frame detection whose mask overlaps a tracked object's propagated mask at least this much (IoU) is
+    that object re-detected: it is not added again, its mask re-anchors the object's track instead."""
+    min_mask_area: int = 4
+    """Masks with fewer pixels are dropped (a detector box the segmenter could not fill is not an object)."""
+    classical_min_area: int = 12
+    """Classical experts: smallest connected component (pixels) taken as an object."""
+    preview_videos: int = 3
+    """Videos (first ones of a shard) drawn into a shard's preview PNG."""
 
     def __post_init__(self) -> None:
         check(self.theta_a >= 0 and self.theta_b >= 0, "pipeline.theta_a/theta_b must be >= 0")
@@ -58,5 +67,14 @@ class PipelineConfig:
         check_choice("pipeline.detector", self.detector, DETECTORS)
         check_choice("pipeline.segmenter", self.segmenter, SEGMENTERS)
         check_choice("pipeline.tracker", self.tracker, TRACKERS)
-        for name in ("box_threshold", "text_threshold", "merge_iou"):
+        for name in ("box_threshold", "text_threshold", "merge_iou", "track_match_iou"):
             check(0.0 <= getattr(self, name) <= 1.0, f"pipeline.{name} must be in [0, 1]")
+        check(self.min_mask_area >= 1, "pipeline.min_mask_area must be >= 1")
+        check(self.classical_min_area >= 1, "pipeline.classical_min_area must be >= 1")
+        check(self.preview_videos >= 0, "pipeline.preview_videos must be >= 0")
+
+    def tagging_fields(self) -> dict[str, object]:
+        """The settings that decide tags and key frames (steps 1-3): the content address of a tags file."""
+        names = ("theta_a", "theta_b", "keyframe_mode", "uniform_keyframes", "tagger", "tagger_path",
+                 "tag_vocabulary", "classical_min_area")
+        return {n: getattr(self, n) for n in names}

@@ -33,18 +33,30 @@ class WorldConfig:
     """Shortest ordinary video."""
     max_seconds: float = 8.0
     """Longest ordinary video."""
-    min_objects: int = 2
-    """Fewest objects in a video."""
-    max_objects: int = 5
-    """Most objects in a video."""
+    long_min_seconds: float = 62.0
+    """Shortest long video (keep it above video.long_video_s so the t_o_long rule applies)."""
+    long_max_seconds: float = 68.0
+    """Longest long video."""
+    min_objects: int = 4
+    """Fewest objects in a video, not counting the brief one (4+ keeps frames above theta_a=3 tags)."""
+    max_objects: int = 6
+    """Most objects in a video, not counting the brief one."""
+    duplicate_noun_prob: float = 0.35
+    """Chance that two objects of a video share a noun (different colours), so count questions can exceed 1."""
     brief_object_prob: float = 0.3
     """Chance that a video holds an object visible only briefly (missed by t_v uniform frames, caught by t_o)."""
+    brief_miss_frames: int = 8
+    """The brief object shows only between the frames that this many uniform samples take (t_v)."""
+    brief_catch_frames: int = 64
+    """...and on at least one of the frames that this many uniform samples take (t_o)."""
     noisy_caption_fraction: float = 0.1
     """Fraction of training videos whose caption describes another video (the similarity filter's prey)."""
     low_quality_fraction: float = 0.1
     """Fraction of training videos rendered dark/blurred (the quality filter's prey)."""
     num_corrupt: int = 2
     """Deliberately broken files added to the pretrain split (empty, truncated) to show bad-input handling."""
+    crf: int = 18
+    """libx264 constant rate factor (lower = closer to the rendered pixels, bigger files)."""
 
     def __post_init__(self) -> None:
         for name in ("num_pretrain", "num_instruct", "num_benchmark", "num_long", "num_corrupt"):
@@ -53,7 +65,15 @@ class WorldConfig:
         check(self.width % 2 == 0 and self.height % 2 == 0, "world.width/height must be even (codec)")
         check(self.fps > 0 and self.long_fps > 0, "world.fps/long_fps must be > 0")
         check(0 < self.min_seconds <= self.max_seconds, "world needs 0 < min_seconds <= max_seconds")
+        check(0 < self.long_min_seconds <= self.long_max_seconds, "world needs 0 < long_min_seconds <= long_max_seconds")
         check(1 <= self.min_objects <= self.max_objects, "world needs 1 <= min_objects <= max_objects")
-        for name in ("brief_object_prob", "noisy_caption_fraction", "low_quality_fraction"):
+        check(self.max_objects <= 12, "world.max_objects must be <= 12 (the frame gets too crowded to see them)")
+        check(self.brief_miss_frames >= 4, "world.brief_miss_frames must be >= 4")
+        check(self.brief_catch_frames > self.brief_miss_frames, "world.brief_catch_frames must exceed brief_miss_frames")
+        check(0 <= self.crf <= 51, "world.crf must be in [0, 51]")
+        check(self.num_long <= self.num_pretrain, "world.num_long must be <= world.num_pretrain")
+        for name in ("brief_object_prob", "noisy_caption_fraction", "low_quality_fraction", "duplicate_noun_prob"):
             check(0.0 <= getattr(self, name) <= 1.0, f"world.{name} must be in [0, 1]")
         check(self.seed != self.benchmark_seed, "world.seed and world.benchmark_seed must differ")
+        check(self.noisy_caption_fraction + self.low_quality_fraction <= 1.0,
+              "world.noisy_caption_fraction + world.low_quality_fraction must be <= 1 (the flags are disjoint)")

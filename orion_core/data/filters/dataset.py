@@ -73,12 +73,13 @@ def load_scoring_frames(path: str, k: int) -> np.ndarray:
     Raises:
         FrameDecodeError: the video cannot be decoded (the message carries the decoder's reason).
     """
+    from orion_core.video.errors import VideoError
     from orion_core.video.sampling import sample_frames
 
     try:
         frames = sample_frames(path, {"score": k})["score"]
-    except (OSError, ValueError, RuntimeError) as exc:  # decoder failures; programming errors still propagate
-        raise FrameDecodeError(f"{type(exc).__name__}: {exc}") from exc
+    except VideoError as exc:  # the video package's typed bad-input errors; programming errors still propagate
+        raise FrameDecodeError(f"{exc.reason}: {exc}") from exc
     images = np.asarray(frames.images)
     if images.ndim != 4 or images.shape[0] == 0:
         raise FrameDecodeError(f"decoder returned no frames (shape {images.shape})")
