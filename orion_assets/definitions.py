@@ -6,6 +6,7 @@ import dagster as dg
 
 from .data.assets import filtered_dataset, raw_videos, video_manifest
 from .data.sensors import raw_videos_sensor
+from .partitions import shard_partitions
 from .resources import DvcResource, OrionConfigResource, StoreResource
 
 automation_sensor = dg.AutomationConditionSensorDefinition(
@@ -14,12 +15,12 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     description="Evaluates the assets' declarative automation (eager: rematerialize when inputs change).",
 )
 
-data_job = dg.define_asset_job("data_job", selection=dg.AssetSelection.groups("data"),
-                               description="Materialize the data assets (per shard).")
+manifest_job = dg.define_asset_job("manifest_job", selection=dg.AssetSelection.assets("video_manifest"),
+                                   partitions_def=shard_partitions, description="Probe one shard of raw videos.")
 
 defs = dg.Definitions(
     assets=[raw_videos, video_manifest, filtered_dataset],
     sensors=[raw_videos_sensor, automation_sensor],
-    jobs=[data_job],
+    jobs=[manifest_job],
     resources={"orion": OrionConfigResource(), "store": StoreResource(), "dvc": DvcResource()},
 )
