@@ -1,0 +1,95 @@
+"""Object projector: mask-pooled object features -> one LLM token per object (PAPER.md; Table 7 variants).
+
+Kinds (the paper's Table 7):
+
+* ``mlp`` (default): mean over the frames where the object appears, then Linear(D, d) - GELU - Linear(d, d);
+* ``linear``: the same mean, then Linear(D, d);
+* ``avg``: "plain average pooling" - the same mean with no learned weights; the channel axis is resized from D
+  to d by adaptive average pooling (so this kind has no parameters and stage 2 has nothing to train);
+* ``attention``: per-frame features -> Linear(D, d); a learned query attends over the frames where the object
+  appears (absent frames are masked out) -> Linear(d, d);
+* ``lstm``: an LSTM(D -> d) runs over the frames where the object appears, in time order; its last hidden
+  state -> Linear(d, d).
+
+Every kind is vectorised over objects and frames (the LSTM uses packed sequences): no Python loop per object.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+from .mask_pooling import TooManyObjectsError, pool_objects
+
+KINDS = ("mlp", "linear", "avg", "attention", "lstm")
+
+
+def _heads_for(dim: int) -> int:
+    return next(h for h in (32, 16, 8, 4, 2, 1) if dim % h == 0 and dim // h >= 8 or h == 1)
+
+
+class ObjectProjector(nn.Module):
+    """features (B, T, h, w, D) + coverage (B, N, T, h, w) + counts (B,) -> object tokens (B, N, d)."""
+
+    def __init__(self, *, in_dim: int, out_dim: int, kind: str = "mlp", max_objects: int = 64) -> None:
+        super().__init__()
+        if kind not in KINDS:
+            raise ValueError(f"object projector kind {kind!r} is not one of {KINDS}")
+        self.in_dim, self.out_dim, self.kind, self.max_objects = in_dim, out_dim, kind, max_objects
+        if kind == "mlp":
+            self.head = nn.Sequential(nn.Linear(in_dim, out_dim), nn.GELU(), nn.Linear(out_dim, out_dim))
+        elif kind == "linear":
+            self.head = nn.Linear(in_dim, out_dim)
+        elif kind == "attention":
+            self.frame_proj = nn.Linear(in_dim, out_dim)
+            self.query = nn.Parameter(torch.randn(1, 1, out_dim) * out_dim ** -0.5)
+            self.attn = nn.MultiheadAttention(out_dim, _heads_for(out_dim), batch_first=True)
+            self.head = nn.Linear(out_dim, out_dim)
+        elif kind == "lstm":
+            self.lstm = nn.LSTM(in_dim, out_dim, batch_first=True)
+            self.head = nn.Linear(out_dim, out_dim)
+
+    @property
+    def temporal(self) -> bool:
+        """Whether this kind models the frame sequence (needs per-frame pooled features)."""
+        return self.kind in ("attention", "lstm")
+
+    def forward(self, features: torch.Tensor, coverage: torch.Tensor,
+                num_objects: torch.Tensor | None = None) -> torch.Tensor:
+        """Object tokens (B, N, d); rows at or beyond ``num_objects[b]`` are zeros (padding slots)."""
+        b, n = coverage.shape[:2]
+        if n > self.max_objects:
+            raise TooManyObjectsError(f"{n} object slots exceed the cap of {self.max_objects} object tokens")
+        if num_objects is None:
+            num_objects = torch.full((b,), n, dtype=torch.long, device=coverage.device)
+        if n == 0:
+            return features.new_zeros(b, 0, self.out_dim)
+        valid = torch.arange(n, device=features.device)[None] < num_objects.to(features.device)[:, None]  # (B, N)
+        if self.temporal:
+            pooled, present = pool_objects(features, coverage, num_objects, per_frame=True)  # (B,N,T,D), (B,N,T)
+            present = present | ~valid[..., None]  # padding slots get a harmless all-frames sequence
+            tokens = self._temporal(pooled.flatten(0, 1), present.flatten(0, 1)).reshape(b, n, -1)
+        else:
+            pooled, _ = pool_objects(features, coverage, num_objects)  # (B, N, D)
+            if self.kind == "avg":
+                tokens = F.adaptive_avg_pool1d(pooled.flatten(0, 1)[:, None], self.out_dim).reshape(b, n, -1)
+            else:
+                tokens = self.head(pooled)  # (B, N, d)
+        return tokens * valid[..., None].to(tokens.dtype)
+
+    def _temporal(self, seq: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
+        """seq (M, T, D) per-frame pooled features, present (M, T) -> tokens (M, d)."""
+        if self.kind == "attention":
+            keys = self.frame_proj(seq)  # (M, T, d)
+            query = self.query.expand(seq.shape[0], -1, -1).to(keys.dtype)  # (M, 1, d)
+            out, _ = self.attn(query, keys, keys, key_padding_mask=~present, need_weights=False)  # (M, 1, d)
+            return self.head(out[:, 0])
+        # LSTM: move each object's present frames to the front (stable, so time order is kept), then pack.
+        order = torch.sort((~present).to(torch.int8), dim=1, stable=True).indices  # (M, T)
+        packed_seq = torch.gather(seq, 1, order[..., None].expand_as(seq))  # (M, T, D)
+        lengths = present.sum(1).cpu()
+        packed = pack_padded_sequence(packed_seq, lengths, batch_first=True, enforce_sorted=False)
+        _, (h_n, _) = self.lstm(packed)  # h_n (1, M, d)
+        return self.head(h_n[-1])

@@ -1,0 +1,161 @@
+"""VideoOrion: a causal LM reading context tokens (video branch) and object tokens (object branch).
+
+Composition, not patching: the module holds four built parts (frozen vision encoder, video projector, object
+projector, any transformers causal LM) and feeds the LLM ``inputs_embeds`` in which the placeholder
+positions of the batch (see :mod:`orion_core.model.collate`) carry the projected tokens.
+
+Training stages (PAPER.md, Table 1): 1 trains the video projector, 2 the object projector, 3 both projectors
+and the LLM; the vision encoder is always frozen. :meth:`set_stage` flips ``requires_grad`` accordingly and
+:meth:`trainable_parameters` lists what an optimizer (or a DeepSpeed engine) should receive.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from transformers import PreTrainedModel
+
+from .object_projector import ObjectProjector
+from .stc_connector import STCConnector
+from .template import OBJECT_TOKEN_ID, VIDEO_TOKEN_ID
+from .vision_encoder import VisionEncoder
+
+STAGE_MODULES: dict[int, tuple[str, ...]] = {
+    1: ("video_projector",),
+    2: ("object_projector",),
+    3: ("video_projector", "object_projector", "llm"),
+}
+"""Modules each training stage optimises (the vision encoder never trains)."""
+
+
+class VideoOrion(nn.Module):
+    """Two-branch video LLM. ``forward(batch)`` returns the LLM output (``loss`` when ``labels`` are given)."""
+
+    def __init__(self, *, vision_encoder: VisionEncoder, video_projector: STCConnector,
+                 object_projector: ObjectProjector, llm: PreTrainedModel, t_v: int) -> None:
+        super().__init__()
+        self.vision_encoder = vision_encoder
+        self.video_projector = video_projector
+        self.object_projector = object_projector
+        self.llm = llm
+        self.t_v = t_v
+        self.num_context_tokens = video_projector.num_tokens(t_v, *vision_encoder.grid)
+
+    # ---------------------------------------------------------------- stages
+    def set_stage(self, stage: int) -> list[nn.Parameter]:
+        """Freeze everything but the modules of ``stage`` (1, 2 or 3); returns the trainable parameters."""
+        if stage not in STAGE_MODULES:
+            raise ValueError(f"training stage must be one of {sorted(STAGE_MODULES)}, got {stage}")
+        self.requires_grad_(False)
+        for name in STAGE_MODULES[stage]:
+            getattr(self, name).requires_grad_(True)
+        params = self.trainable_parameters(stage)
+        if not params:
+            raise ValueError(f"stage {stage} trains {STAGE_MODULES[stage]}, which have no parameters "
+                             f"(object_projector={self.object_projector.kind!r})")
+        return params
+
+    def trainable_parameters(self, stage: int) -> list[nn.Parameter]:
+        """Parameters stage ``stage`` optimises (whatever ``requires_grad`` currently says)."""
+        return [p for name in STAGE_MODULES[stage] for p in getattr(self, name).parameters()]
+
+    # ---------------------------------------------------------------- branches
+    @property
+    def device(self) -> torch.device:
+        return self.llm.get_input_embeddings().weight.device
+
+    def encode_video(self, video: torch.Tensor) -> torch.Tensor:
+        """video (B, T_v, 3, S, S) -> context tokens (B, N_v, d)."""
+        b, t = video.shape[:2]
+        feats = self.vision_encoder(video.flatten(0, 1))  # (B*T_v, h, w, D)
+        feats = feats.reshape(b, t, *feats.shape[1:]).to(self._projector_dtype(self.video_projector))
+        return self.video_projector(feats)  # (B, N_v, d)
+
+    def encode_object_frames(self, frames: torch.Tensor, coverage: torch.Tensor) -> torch.Tensor:
+        """frames (B, T_o, 3, S, S), coverage (B, N, T_o, h, w) -> features (B, T_o, h, w, D).
+
+        Only frames some object covers go through the encoder (padding frames and frames every object is
+        absent from cost nothing); the others get zero features, which pooling never reads.
+        """
+        b, t = frames.shape[:2]
+        used = coverage.flatten(3).sum(dim=(1, 3)) > 0  # (B, T_o)
+        h, w = self.vision_encoder.grid
+        feats = frames.new_zeros(b, t, h, w, self.vision_encoder.hidden_size, dtype=self.vision_encoder.dtype)
+        if bool(used.any()):
+            feats[used] = self.vision_encoder(frames[used])  # (K, h, w, D)
+        return feats
+
+    def encode_objects(self, frames: torch.Tensor, coverage: torch.Tensor, num_objects: torch.Tensor,
+                       features: torch.Tensor | None = None) -> torch.Tensor:
+        """Object tokens (B, N, d) from frames (or precomputed ``features`` (B, T_o, h, w, D)) and coverage."""
+        if features is None:
+            features = self.encode_object_frames(frames, coverage)
+        dtype = self._projector_dtype(self.object_projector)
+        return self.object_projector(features.to(dtype), coverage.to(dtype), num_objects)
+
+    def embed(self, input_ids: torch.Tensor, context: torch.Tensor | None,
+              objects: torch.Tensor | None, num_objects: torch.Tensor | None) -> torch.Tensor:
+        """Token embeddings (B, L, d) with context/object tokens spliced into their placeholder positions.
+
+        context (B_v, N_v, d) fills the VIDEO_TOKEN_ID positions row by row; objects (B, N, d) with
+        num_objects (B,) fill the OBJECT_TOKEN_ID positions, the k-th slot of a row taking its k-th object.
+        """
+        embeds = self.llm.get_input_embeddings()(input_ids.clamp(min=0))  # (B, L, d)
+        video_pos = input_ids == VIDEO_TOKEN_ID
+        object_pos = input_ids == OBJECT_TOKEN_ID
+        if bool(video_pos.any()):
+            if context is None or context.shape[0] * context.shape[1] != int(video_pos.sum()):
+                raise ValueError(f"{int(video_pos.sum())} context placeholders but context "
+                                 f"{None if context is None else tuple(context.shape)}")
+            embeds = embeds.masked_scatter(video_pos[..., None], context.to(embeds.dtype))
+        slots = object_pos.sum(1)  # (B,)
+        counts = torch.zeros_like(slots) if num_objects is None else num_objects.to(slots.device)
+        if not torch.equal(slots, counts):
+            raise ValueError(f"object placeholders per sample {slots.tolist()} != object counts {counts.tolist()}")
+        if bool(object_pos.any()):
+            valid = torch.arange(objects.shape[1], device=objects.device)[None] < counts.to(objects.device)[:, None]
+            embeds = embeds.masked_scatter(object_pos[..., None], objects[valid].to(embeds.dtype))
+        return embeds
+
+    def prepare_inputs(self, batch: dict[str, Any]) -> torch.Tensor:
+        """Batch dict (see :mod:`orion_core.model.collate`) -> ``inputs_embeds`` (B, L, d)."""
+        dev = self.device
+        input_ids = batch["input_ids"].to(dev)
+        context = None
+        if bool((input_ids == VIDEO_TOKEN_ID).any()):
+            has_video = batch.get("has_video")
+            video = batch["video"].to(dev)
+            video = video[has_video.to(dev)] if has_video is not None else video
+            context = self.encode_video(video)
+        objects = None
+        num_objects = batch.get("num_objects")
+        if num_objects is not None and int(num_objects.sum()) > 0:
+            num_objects = num_objects.to(dev)
+            objects = self.encode_objects(batch["object_frames"].to(dev), batch["object_masks"].to(dev), num_objects)
+        return self.embed(input_ids, context, objects, num_objects)
+
+    def forward(self, batch: dict[str, Any], **llm_kwargs: Any) -> Any:
+        """LLM output (``loss``, ``logits``, ...) for a collated batch; ``llm_kwargs`` go to the LLM."""
+        embeds = self.prepare_inputs(batch)
+        labels = batch.get("labels")
+        return self.llm(inputs_embeds=embeds, attention_mask=batch["attention_mask"].to(self.device),
+                        labels=None if labels is None else labels.to(self.device), **llm_kwargs)
+
+    @torch.no_grad()
+    def generate(self, batch: dict[str, Any], **generate_kwargs: Any) -> torch.Tensor:
+        """New token ids (B, K) continuing a left-padded batch collated with ``add_generation_prompt``."""
+        embeds = self.prepare_inputs(batch)
+        return self.generate_from_embeds(embeds, batch["attention_mask"].to(self.device), **generate_kwargs)
+
+    @torch.no_grad()
+    def generate_from_embeds(self, embeds: torch.Tensor, attention_mask: torch.Tensor,
+                             **generate_kwargs: Any) -> torch.Tensor:
+        generate_kwargs.setdefault("max_new_tokens", 64)
+        return self.llm.generate(inputs_embeds=embeds, attention_mask=attention_mask, **generate_kwargs)
+
+    @staticmethod
+    def _projector_dtype(module: nn.Module) -> torch.dtype:
+        p = next(module.parameters(), None)
+        return p.dtype if p is not None else torch.get_default_dtype()
