@@ -33,7 +33,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", required=True, type=Path, help="folder for train.json, removed.jsonl, report.json")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.add_argument("overrides", nargs="*", help="config overrides, e.g. data.quality_min=0.4")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # overrides may follow the options
     try:
         rows = _read_manifest(args.manifest)
     except (OSError, ValueError) as exc:

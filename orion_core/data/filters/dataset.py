@@ -16,6 +16,7 @@ against is the text of its ``gpt`` turns joined by spaces (for stage-2 video-cap
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections import Counter
@@ -67,8 +68,10 @@ def caption_of(sample: dict) -> str:
     return " ".join(str(t.get("value", "")).strip() for t in turns if t.get("from") == "gpt").strip()
 
 
-def load_scoring_frames(path: str, k: int) -> np.ndarray:
+def load_scoring_frames(path: str, k: int, *, decoder: str = "auto") -> np.ndarray:
     """K uniform frames of the video at ``path`` -> (K, H, W, 3) uint8 RGB, decoded once.
+
+    ``decoder`` is ``config.video.decoder`` (auto | decord | pyav).
 
     Raises:
         FrameDecodeError: the video cannot be decoded (the message carries the decoder's reason).
@@ -77,7 +80,7 @@ def load_scoring_frames(path: str, k: int) -> np.ndarray:
     from orion_core.video.sampling import sample_frames
 
     try:
-        frames = sample_frames(path, {"score": k})["score"]
+        frames = sample_frames(path, {"score": k}, decoder=decoder)["score"]
     except VideoError as exc:  # the video package's typed bad-input errors; programming errors still propagate
         raise FrameDecodeError(f"{exc.reason}: {exc}") from exc
     images = np.asarray(frames.images)
@@ -100,8 +103,8 @@ def filter_dataset(rows: Iterable[dict], config: OrionConfig, *, progress: bool 
         config: the run's config; ``config.data`` holds scorer choice, thresholds and ``scoring_frames``.
         progress: show a progress bar on stderr.
         scorers: prebuilt scorers (default: :func:`.base.build_scorers` from ``config.data``).
-        load_frames: ``(path, k) -> (K, H, W, 3) uint8`` (default: :func:`load_scoring_frames`); it must raise
-            :class:`FrameDecodeError` for an undecodable video.
+        load_frames: ``(path, k) -> (K, H, W, 3) uint8`` (default: :func:`load_scoring_frames` with
+            ``config.video.decoder``); it must raise :class:`FrameDecodeError` for an undecodable video.
     """
     from orion_core.text.wordnet import nouns_in_text
     from tqdm import tqdm
@@ -109,7 +112,7 @@ def filter_dataset(rows: Iterable[dict], config: OrionConfig, *, progress: bool 
     data = config.data
     t_start = time.perf_counter()
     scorers = scorers or build_scorers(data)
-    load_frames = load_frames or load_scoring_frames
+    load_frames = load_frames or functools.partial(load_scoring_frames, decoder=config.video.decoder)
     timing = Counter({"decode_s": 0.0, "quality_s": 0.0, "similarity_s": 0.0})
     seen: set[str] = set()
     removed: list[dict] = []

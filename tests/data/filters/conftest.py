@@ -69,10 +69,10 @@ def tiny_manifest(tmp_path: Path) -> list[dict]:
     clean = draw_frames(["red", "blue"], k=16)
     other = draw_frames(["green", "yellow"], k=16, seed=1)
     rows = [
-        row("clean_a", write_mp4(tmp_path / "clean_a.mp4", clean), caption="a red ball and a blue cube move right"),
-        row("clean_b", write_mp4(tmp_path / "clean_b.mp4", other), caption="a green ball passes a yellow cube"),
-        row("dark", write_mp4(tmp_path / "dark.mp4", degrade(clean)), caption="a red ball and a blue cube"),
-        row("mismatch", write_mp4(tmp_path / "mismatch.mp4", other), caption="a red ball and a blue cube"),
+        row("clean_a", write_mp4(tmp_path / "clean_a.mp4", clean), caption="a red ball and a blue box move right"),
+        row("clean_b", write_mp4(tmp_path / "clean_b.mp4", other), caption="a green ball passes a yellow box"),
+        row("dark", write_mp4(tmp_path / "dark.mp4", degrade(clean)), caption="a red ball and a blue box"),
+        row("mismatch", write_mp4(tmp_path / "mismatch.mp4", other), caption="a red ball and a blue box"),
         row("unannotated", write_mp4(tmp_path / "unannotated.mp4", clean), caption=None),
         row("bad_probe", tmp_path / "bad_probe.mp4", caption="a red ball", ok=False, error="empty file"),
     ]
