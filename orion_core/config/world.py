@@ -37,11 +37,12 @@ class WorldConfig:
     """Shortest long video (keep it above video.long_video_s so the t_o_long rule applies)."""
     long_max_seconds: float = 68.0
     """Longest long video."""
-    min_objects: int = 4
-    """Fewest objects in a video, not counting the brief one (4+ keeps frames above theta_a=3 tags)."""
+    min_objects: int = 5
+    """Fewest objects in a video, not counting the brief one (5 leaves 4+ on screen while one is away,
+    keeping frames above theta_a=3 tags)."""
     max_objects: int = 6
     """Most objects in a video, not counting the brief one."""
-    duplicate_noun_prob: float = 0.35
+    duplicate_noun_prob: float = 0.3
     """Chance that two objects of a video share a noun (different colours), so count questions can exceed 1."""
     brief_object_prob: float = 0.3
     """Chance that a video holds an object visible only briefly (missed by t_v uniform frames, caught by t_o)."""
