@@ -66,11 +66,13 @@ class WorldConfig:
         check(self.width % 2 == 0 and self.height % 2 == 0, "world.width/height must be even (codec)")
         check(self.fps > 0 and self.long_fps > 0, "world.fps/long_fps must be > 0")
         check(0 < self.min_seconds <= self.max_seconds, "world needs 0 < min_seconds <= max_seconds")
-        check(0 < self.long_min_seconds <= self.long_max_seconds, "world needs 0 < long_min_seconds <= long_max_seconds")
+        check(0 < self.long_min_seconds <= self.long_max_seconds,
+              "world needs 0 < long_min_seconds <= long_max_seconds")
         check(1 <= self.min_objects <= self.max_objects, "world needs 1 <= min_objects <= max_objects")
         check(self.max_objects <= 12, "world.max_objects must be <= 12 (the frame gets too crowded to see them)")
         check(self.brief_miss_frames >= 4, "world.brief_miss_frames must be >= 4")
-        check(self.brief_catch_frames > self.brief_miss_frames, "world.brief_catch_frames must exceed brief_miss_frames")
+        check(self.brief_catch_frames > self.brief_miss_frames,
+              "world.brief_catch_frames must exceed brief_miss_frames")
         check(0 <= self.crf <= 51, "world.crf must be in [0, 51]")
         check(self.num_long <= self.num_pretrain, "world.num_long must be <= world.num_pretrain")
         for name in ("brief_object_prob", "noisy_caption_fraction", "low_quality_fraction", "duplicate_noun_prob"):

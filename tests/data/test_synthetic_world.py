@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from pathlib import Path
 
 import cv2
@@ -15,7 +14,7 @@ import pytest
 from orion_core.config import ConfigError, WorldConfig, load_preset
 from orion_core.data.synthetic import COLOURS, generate_world, load_annotation, uniform_indices
 from orion_core.data.synthetic.cli import main as world_main
-from orion_core.data.synthetic.questions import box_of, moving_direction, never_moves, stops
+from orion_core.data.synthetic.questions import moving_direction, never_moves, stops
 from orion_core.data.synthetic.vocabulary import DIRECTIONS, KINDS, full_area
 
 SPLIT_DIRS = {"pretrain": "pt", "instruct": "in", "benchmark": "bm"}
@@ -176,7 +175,8 @@ def test_events_follow_segments(world):
 def test_brief_objects_are_missed_by_8_frames_and_caught_by_64(world):
     seen = 0
     for ann in annotations(world):
-        frames = read_frames(world / "videos" / ann.split / f"{ann.video_id}.mp4") if not ann.flags["low_quality"] else None
+        video = world / "videos" / ann.split / f"{ann.video_id}.mp4"
+        frames = None if ann.flags["low_quality"] else read_frames(video)
         for obj in (o for o in ann.objects if o["brief"]):
             visible = set(ann.data["masks"][str(obj["track_id"])]["frames"])
             assert not visible & set(uniform_indices(ann.num_frames, 8))
@@ -309,3 +309,5 @@ def test_bad_config_is_rejected():
         WorldConfig(num_pretrain=1, num_long=2)
     with pytest.raises(ConfigError, match="even"):
         WorldConfig(width=127)
+    with pytest.raises(TypeError, match="WorldConfig"):
+        generate_world(load_preset("tiny-cpu"), Path("/nonexistent"), progress=False)

@@ -149,6 +149,8 @@ def _load_existing(world_json: Path, out_dir: Path, digest: str) -> dict | None:
 
 def generate_world(config: WorldConfig, out_dir: Path, *, progress: bool = True) -> WorldSummary:
     """Generate (or reuse) the synthetic world described by ``config`` under ``out_dir``."""
+    if not isinstance(config, WorldConfig):
+        raise TypeError(f"generate_world needs a WorldConfig (e.g. OrionConfig.world), got {type(config).__name__}")
     start = time.perf_counter()
     out_dir = Path(out_dir)
     digest = world_digest(config)

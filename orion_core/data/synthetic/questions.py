@@ -42,7 +42,8 @@ class AnswerPositions:
         return queue.pop()
 
 
-def place(rng: np.random.Generator, positions: AnswerPositions, answer: str, distractors: list[str]) -> tuple[list[str], int]:
+def place(rng: np.random.Generator, positions: AnswerPositions, answer: str,
+          distractors: list[str]) -> tuple[list[str], int]:
     """Candidates with ``answer`` at a dealt position and the distractors shuffled around it."""
     others = [distractors[i] for i in rng.permutation(len(distractors))]
     idx = positions.next(len(others) + 1)
@@ -100,7 +101,8 @@ def _presence(ann, rng, positions):
     if len(objs) >= 3 and rng.random() < 0.35:
         missing = absent_objects(rng, objs, 1)[0]
         present = [short_name(objs[i]) for i in rng.permutation(len(objs))[:3]]
-        return _item("presence", "Which of these objects does not appear in the video?", missing, present, rng, positions)
+        return _item("presence", "Which of these objects does not appear in the video?", missing, present,
+                     rng, positions)
     brief = [o for o in objs if o.get("brief")]
     target = brief[0] if brief else objs[int(rng.integers(len(objs)))]
     return _item("presence", "Which of these objects appears in the video?", short_name(target),
