@@ -22,15 +22,18 @@ class DataConfig:
     clip_path: str | None = None
     """Local directory or s3:// URI of a CLIP/SigLIP checkpoint (transformers layout) for ``scorer: clip``."""
     aesthetic_head_path: str | None = None
-    """Optional safetensors file of a linear aesthetic head over CLIP image embeddings (LAION style)."""
-    scoring_frames: int = 4
-    """Frames per video the filters look at."""
+    """Optional safetensors file (one (1, D) weight, one (1,) bias) of a LAION-style linear aesthetic head over
+    the CLIP image embeddings; its 1..10 rating becomes the quality score. Unset: classical quality. clip only."""
+    scoring_frames: int = 16
+    """Uniform frames per video the filters score (decoded once). 16 lets the classical similarity see objects that
+    are on screen for part of a synthetic video; 8 is plenty for CLIP on real videos (the 7B presets)."""
     quality_min: float = 0.3
-    """Keep videos whose quality score (0..1) is at least this."""
-    similarity_min: float = 0.5
-    """Keep videos whose caption-video similarity (0..1 classical; cosine for CLIP) is at least this."""
+    """Keep videos whose quality score (0..1) is at least this (synthetic world: dark+blurred <= 0.2, clean >= 0.65)."""
+    similarity_min: float = 0.7
+    """Keep videos whose caption-video similarity is at least this: classical = fraction of the caption's colour
+    words seen in the frames (0..1; synthetic world: noisy captions <= 0.67, true ones >= 0.75); clip = cosine (-1..1)."""
     concept_cap: int = 0
-    """Noun-phrase concept balance: at most this many kept videos per concept noun (0 = no cap)."""
+    """Noun-phrase concept balance: at most this many kept videos per concept noun (0 = no cap); rare concepts first."""
 
     def __post_init__(self) -> None:
         check(self.shard_size >= 1, "data.shard_size must be >= 1")
@@ -39,3 +42,7 @@ class DataConfig:
         check(self.scorer != "clip" or bool(self.clip_path), "data.scorer=clip needs data.clip_path")
         check(self.scoring_frames >= 1, "data.scoring_frames must be >= 1")
         check(self.concept_cap >= 0, "data.concept_cap must be >= 0")
+        check(0.0 <= self.quality_min <= 1.0, "data.quality_min must be in [0, 1] (quality scores are)")
+        check(-1.0 <= self.similarity_min <= 1.0, "data.similarity_min must be in [-1, 1] (similarities are)")
+        check(self.aesthetic_head_path is None or self.scorer == "clip",
+              "data.aesthetic_head_path needs data.scorer=clip (the head reads CLIP image embeddings)")

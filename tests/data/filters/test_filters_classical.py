@@ -68,3 +68,12 @@ def test_build_scorers_classical():
     scorers = build_scorers(DataConfig())
     assert isinstance(scorers.quality, ClassicalQualityScorer)
     assert isinstance(scorers.similarity, ClassicalSimilarityScorer)
+
+
+def test_config_rejects_inconsistent_filter_settings():
+    from orion_core.config import ConfigError
+
+    with pytest.raises(ConfigError, match="aesthetic_head_path needs data.scorer=clip"):
+        DataConfig(aesthetic_head_path="head.safetensors")
+    with pytest.raises(ConfigError, match="quality_min"):
+        DataConfig(quality_min=1.5)
