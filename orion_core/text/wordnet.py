@@ -66,17 +66,25 @@ def canonical_noun(word: str) -> str | None:
     key = word.strip().lower().replace(" ", "_")
     if not key:
         return None
-    base = wn.morphy(key, wn.NOUN)
-    if base is None:
-        return None
-    synsets = wn.synsets(base, pos=wn.NOUN)
-    if not synsets:
-        return None
-    first = synsets[0]
-    ancestors = {h.name() for h in first.closure(lambda s: s.hypernyms() + s.instance_hypernyms())}
-    if PHYSICAL_ENTITY not in ancestors or LOCATION in ancestors or first.name() == LOCATION:
-        return None
-    return first.lemmas()[0].name().replace("_", " ")
+    # A plural can have several base forms ("crosses" -> crosse, cross): try them most frequent first and take
+    # the first whose main sense is concrete.
+    bases = {key, *wn._morphy(key, wn.NOUN)}
+    for base in sorted(bases, key=lambda b: (-_frequency(b), b)):
+        synsets = wn.synsets(base, pos=wn.NOUN)
+        if not synsets:
+            continue
+        first = synsets[0]
+        ancestors = {h.name() for h in first.closure(lambda s: s.hypernyms() + s.instance_hypernyms())}
+        if PHYSICAL_ENTITY in ancestors and LOCATION not in ancestors and first.name() != LOCATION:
+            return first.lemmas()[0].name().replace("_", " ")
+    return None
+
+
+@lru_cache(maxsize=65536)
+def _frequency(base: str) -> int:
+    """How often WordNet's sense-tagged corpus saw ``base`` as a noun (0 when it is not a noun lemma)."""
+    wn = wordnet()
+    return sum(lemma.count() for s in wn.synsets(base, pos=wn.NOUN) for lemma in s.lemmas() if lemma.name() == base)
 
 
 def is_concrete_noun(word: str) -> bool:
@@ -110,7 +118,58 @@ def nouns_in_text(text: str) -> list[str]:
                 i += 2
                 continue
         noun = canonical_noun(tokens[i])
-        if noun is not None:
+        if noun is not None and _noun_here(tokens[i], tokens[i - 1] if i else ""):
             found.setdefault(noun, None)
         i += 1
     return list(found)
+
+
+_DETERMINERS = frozenset(
+    "a an the this that these those some many several each every another its their his her our my your no "
+    "one two three four five six seven eight nine ten".split())
+
+
+def _noun_here(word: str, previous: str) -> bool:
+    """Stand-in for a POS tagger: is ``word`` used as a noun after ``previous``?
+
+    A word used mostly as an adjective is never taken ("small"); otherwise it is a noun when WordNet's corpus
+    counts say it is mostly a noun ("ball", "boxes"), or when a determiner or an adjective stands before it
+    ("a large cross", though "cross" is mostly a verb). "leaves to the right" stays a verb.
+    """
+    counts = _pos_counts(word)
+    if counts["adj"] > max(counts["noun"], counts["verb"], counts["adv"]):
+        return False
+    if counts["noun"] >= max(counts["verb"], counts["adv"]):
+        return True
+    if previous in _DETERMINERS:
+        return True
+    prev = _pos_counts(previous) if previous else None
+    return bool(prev) and prev["adj"] > max(prev["noun"], prev["verb"])
+
+
+@lru_cache(maxsize=65536)
+def _pos_counts(word: str) -> dict[str, int]:
+    """How often WordNet's sense-tagged corpus saw ``word`` (any base form) as each part of speech."""
+    wn = wordnet()
+
+    def count(*poses) -> int:
+        total = 0
+        for pos in poses:
+            bases = {word, *wn._morphy(word, pos)}
+            total += sum(l.count() for b in bases for s in wn.synsets(b, pos=pos) for l in s.lemmas() if l.name() == b)
+        return total
+
+    return {"noun": count(wn.NOUN), "verb": count(wn.VERB), "adj": count(wn.ADJ, wn.ADJ_SAT), "adv": count(wn.ADV)}
+
+
+@lru_cache(maxsize=65536)
+def _mostly_noun(word: str) -> bool:
+    """Stand-in for a POS tagger: WordNet's corpus counts say the word is used as a noun at least as often as
+    as a verb/adjective/adverb ("small" and "leaves" are not; "ball" and "boxes" are)."""
+    wn = wordnet()
+
+    def count(pos) -> int:
+        bases = {word, *wn._morphy(word, pos)}
+        return sum(l.count() for b in bases for s in wn.synsets(b, pos=pos) for l in s.lemmas() if l.name() == b)
+
+    return count(wn.NOUN) >= max(count(wn.VERB), count(wn.ADJ) + count(wn.ADJ_SAT), count(wn.ADV))

@@ -1,17 +1,19 @@
 """What the synthetic world is made of: nouns with crisp shapes, saturated colours, two sizes.
 
-Every noun here is a WordNet noun with a synset under ``physical_entity.n.01`` (a test checks it), so
-the concrete-noun filter of the detect-segment-track pipeline keeps it. Shapes were chosen so that a
+Every noun here passes :func:`orion_core.text.wordnet.canonical_noun` (its most frequent noun sense is a
+physical entity), so the concrete-noun filter of the detect-segment-track pipeline keeps it. That is why the
+square is a "block" (WordNet's first "cube" is the geometric solid), the annulus a "hoop" (first "ring" is a
+sound) and the triangle a "tent" (first "pyramid" is the polyhedron). Shapes were chosen so that a
 classical (OpenCV) tagger can tell them apart by contour alone:
 
 =========  =================  =========================================================
 noun       shape              contour signature
 =========  =================  =========================================================
 ball       filled circle      one outer contour, circularity ~1, no hole
-ring       annulus            circular outer contour with one round hole
-cube       filled square      4 vertices, axis-aligned, no hole
+hoop       annulus            circular outer contour with one round hole
+block      filled square      4 vertices, axis-aligned, no hole
 box        square outline     4 vertices with one square hole
-pyramid    filled triangle    3 vertices, apex up
+tent       filled triangle    3 vertices, apex up
 star       5-point star       10 vertices, strongly concave
 cross      plus sign          12 vertices, concave, arms along the axes
 =========  =================  =========================================================
@@ -42,10 +44,10 @@ class ObjectKind:
 
 KINDS: tuple[ObjectKind, ...] = (
     ObjectKind(noun="ball", plural="balls", shape="circle"),
-    ObjectKind(noun="ring", plural="rings", shape="annulus"),
-    ObjectKind(noun="cube", plural="cubes", shape="square"),
+    ObjectKind(noun="hoop", plural="hoops", shape="annulus"),
+    ObjectKind(noun="block", plural="blocks", shape="square"),
     ObjectKind(noun="box", plural="boxes", shape="square_outline"),
-    ObjectKind(noun="pyramid", plural="pyramids", shape="triangle"),
+    ObjectKind(noun="tent", plural="tents", shape="triangle"),
     ObjectKind(noun="star", plural="stars", shape="star"),
     ObjectKind(noun="cross", plural="crosses", shape="plus"),
 )
