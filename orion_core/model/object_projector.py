@@ -6,8 +6,9 @@ Kinds (the paper's Table 7):
 * ``linear``: the same mean, then Linear(D, d);
 * ``avg``: "plain average pooling" - the same mean with no learned weights; the channel axis is resized from D
   to d by adaptive average pooling (so this kind has no parameters and stage 2 has nothing to train);
-* ``attention``: per-frame features -> Linear(D, d); a learned query attends over the frames where the object
-  appears (absent frames are masked out) -> Linear(d, d);
+* ``attention``: per-frame features -> Linear(D, d) plus a sinusoidal encoding of the frame's relative time
+  (so order matters); a learned query attends over the frames where the object appears (absent frames are
+  masked out) -> Linear(d, d);
 * ``lstm``: an LSTM(D -> d) runs over the frames where the object appears, in time order; its last hidden
   state -> Linear(d, d).
 
@@ -24,6 +25,16 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from .mask_pooling import TooManyObjectsError, pool_objects
 
 KINDS = ("mlp", "linear", "avg", "attention", "lstm")
+
+
+def _time_encoding(t: int, dim: int, *, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """(t, dim) sinusoidal encoding of relative time t / T in [0, 1): the same for 64 or 128 tracked frames."""
+    pos = torch.arange(t, device=device, dtype=torch.float32)[:, None] / max(t, 1) * 1000.0
+    freq = torch.exp(torch.arange(0, dim, 2, device=device, dtype=torch.float32) * (-torch.log(torch.tensor(1e4)) / dim))
+    enc = torch.zeros(t, dim, device=device)
+    enc[:, 0::2] = torch.sin(pos * freq)
+    enc[:, 1::2] = torch.cos(pos * freq[: dim // 2])
+    return enc.to(dtype)
 
 
 def _heads_for(dim: int) -> int:
@@ -83,6 +94,7 @@ class ObjectProjector(nn.Module):
         """seq (M, T, D) per-frame pooled features, present (M, T) -> tokens (M, d)."""
         if self.kind == "attention":
             keys = self.frame_proj(seq)  # (M, T, d)
+            keys = keys + _time_encoding(seq.shape[1], keys.shape[-1], device=keys.device, dtype=keys.dtype)
             query = self.query.expand(seq.shape[0], -1, -1).to(keys.dtype)  # (M, 1, d)
             out, _ = self.attn(query, keys, keys, key_padding_mask=~present, need_weights=False)  # (M, 1, d)
             return self.head(out[:, 0])

@@ -1,0 +1,258 @@
+"""Stateful inference outside the ``nn.Module`` (DESIGN.md style 6): set a video once, ask many questions.
+
+    predictor = OrionPredictor.from_checkpoint("runs/stage3")
+    predictor.set_video("clip.mp4", masks=MaskList.load("clip.masks.json"))
+    answer = predictor.ask("What is the red ball doing?")
+    answer.text, answer.object_attention            # (N,) sums to 1: the paper's Fig. 3/7 diagnostic
+    predictor.figure(answer).savefig("attention.png")
+    predictor.refer((10, 20, 80, 90))               # "What is <o> doing in this video?" for a first-frame box
+
+``set_video`` encodes the t_v context frames and the t_o object frames once and keeps the results, so each
+question costs one LLM generation plus one attention pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+from transformers import PreTrainedTokenizerBase
+
+from orion_core.config import OrionConfig
+
+from .attention import attention_figure, object_attention
+from .builders import input_spec
+from .collate import InputSpec
+from .mask_pooling import masks_to_grid
+from .orion import VideoOrion
+from .template import OBJECT_TOKEN_ID, REFERRING_QUESTION, referring_conversation, tokenize_conversation
+
+Preprocess = Callable[[np.ndarray], torch.Tensor]
+"""(K, H, W, 3) uint8 RGB frames -> (K, 3, S, S) normalised encoder input."""
+
+
+@dataclass
+class Answer:
+    """One answer with the attention each object token received (last layer, normalised to sum to 1)."""
+
+    question: str
+    text: str
+    token_ids: list[int]
+    object_attention: np.ndarray
+    labels: list[str] = field(default_factory=list)
+    object_indices: list[int] = field(default_factory=list)
+    """Which objects of the video filled the prompt's slots, in order (the attention follows this order)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "answer": self.text, "objects": [
+            {"index": k, "label": self.labels[k] if k < len(self.labels) else "", "attention": round(float(a), 4)}
+            for k, a in zip(self.object_indices, self.object_attention)]}
+
+
+def _uniform(n_frames: int, k: int) -> np.ndarray:
+    return np.linspace(0, n_frames - 1, num=k).round().astype(int) if n_frames > 1 else np.zeros(k, dtype=int)
+
+
+class OrionPredictor:
+    """Ask a :class:`VideoOrion` about one video at a time."""
+
+    def __init__(self, *, model: VideoOrion, tokenizer: PreTrainedTokenizerBase, config: OrionConfig,
+                 preprocess: Preprocess | None = None,
+                 box_tracker: Callable[[np.ndarray, Sequence[float]], np.ndarray] | None = None) -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.config = config
+        self.spec: InputSpec = input_spec(config, model)
+        self._preprocess = preprocess
+        self._box_tracker = box_tracker
+        self._state: dict[str, Any] | None = None
+
+    @classmethod
+    def from_checkpoint(cls, directory: str | Path, *, device: str = "cpu", dtype: torch.dtype = torch.float32,
+                        **kwargs: Any) -> "OrionPredictor":
+        from .checkpoint import load_checkpoint
+        from .tokenizer import build_tokenizer
+
+        model, tokenizer, config = load_checkpoint(directory, device=device, dtype=dtype)
+        return cls(model=model, tokenizer=tokenizer or build_tokenizer(config.model), config=config, **kwargs)
+
+    # ---------------------------------------------------------------- video
+    def preprocess(self, images: np.ndarray) -> torch.Tensor:
+        if self._preprocess is not None:
+            return self._preprocess(images)
+        from orion_core.video.transforms import to_encoder_input
+
+        return to_encoder_input(images, size=self.spec.image_size, mode=self.spec.resize_mode)
+
+    def _frames(self, video: str | Path | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(context frames (t_v, H, W, 3), object frames (t_o, H, W, 3), object frame indices (t_o,))."""
+        t_v, t_o = self.config.video.t_v, self.config.video.t_o
+        if isinstance(video, np.ndarray):
+            if video.ndim == 3:
+                video = video[None]
+            if video.ndim != 4 or video.shape[-1] != 3 or video.dtype != np.uint8:
+                raise ValueError(f"frames must be uint8 (T, H, W, 3), got {video.dtype} {video.shape}")
+            idx_o = _uniform(len(video), min(t_o, len(video)))
+            return video[_uniform(len(video), t_v)], video[idx_o], idx_o
+        from orion_core.video.image import is_image_path, read_image
+
+        if is_image_path(video):  # images are single-frame videos
+            image = read_image(str(video))[None]
+            return image, image, np.zeros(1, dtype=int)
+        from orion_core.video.sampling import sample_frames
+
+        sampled = sample_frames(str(video), {"t_v": t_v, "t_o": t_o})
+        return sampled["t_v"].images, sampled["t_o"].images, np.asarray(sampled["t_o"].indices)
+
+    def set_video(self, video: str | Path | np.ndarray, *, masks: Any = None,
+                  labels: Sequence[str] | None = None) -> "OrionPredictor":
+        """Sample and encode ``video`` (path or uint8 frames (T, H, W, 3)); masks give its objects.
+
+        ``masks``: a pipeline ``MaskList`` (read on the sampled object frames), dense (N, t_o, H, W) masks
+        aligned with the sampled object frames, or None (no object tokens; ``refer`` still works).
+        """
+        ctx_frames, obj_frames, obj_idx = self._frames(video)
+        # Masks only matter at patch resolution: keep them (and the frames the figure draws them on) at the
+        # encoder's scale, so 64 objects x 64 frames of HD masks never sit in memory.
+        raw_frames, obj_frames = obj_frames, self._shrink(obj_frames)
+        size = obj_frames.shape[1:3]
+        if masks is not None and hasattr(masks, "dense"):  # a MaskList
+            labels = list(masks.labels) if labels is None else list(labels)
+            dense = masks.dense([int(i) for i in obj_idx], *size)
+        elif masks is not None:
+            dense = np.asarray(masks).astype(bool)
+            if dense.ndim == 4 and dense.shape[2:] != size:
+                dense = np.stack([self._shrink(m.astype(np.uint8)[..., None], nearest=True)[..., 0] for m in dense]) > 0
+        else:
+            dense = np.zeros((0, len(obj_frames), *size), dtype=bool)
+        if dense.ndim != 4 or dense.shape[1:] != (len(obj_frames), *size):
+            raise ValueError(f"masks {dense.shape} do not match {len(obj_frames)} object frames of {size}")
+        if dense.shape[0] > self.spec.max_objects:
+            raise ValueError(f"{dense.shape[0]} objects exceed the cap of {self.spec.max_objects} object tokens")
+        with torch.no_grad():
+            video_in = self.preprocess(ctx_frames).to(self.model.device)  # (t, 3, S, S)
+            if video_in.shape[0] == 1:  # an image: repeat to t_v frames, as VideoLLaMA2 does
+                video_in = video_in.expand(self.spec.t_v, -1, -1, -1)
+            context = self.model.encode_video(video_in[None])  # (1, N_v, d)
+        self._state = {"context": context, "features": None, "frames": obj_frames, "raw_frames": raw_frames,
+                       "masks": dense,
+                       "labels": list(labels or [])}
+        return self
+
+    def _shrink(self, frames: np.ndarray, nearest: bool = False) -> np.ndarray:
+        """(T, H, W, C) -> frames whose side the encoder sees is at most S pixels (aspect kept)."""
+        import cv2
+
+        h, w = frames.shape[1:3]
+        side = min(h, w) if self.spec.resize_mode == "crop" else max(h, w)
+        scale = self.spec.image_size / side
+        if scale >= 1:
+            return frames
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        interp = cv2.INTER_NEAREST if nearest else cv2.INTER_AREA
+        return np.stack([cv2.resize(f, size, interpolation=interp).reshape(size[1], size[0], -1) for f in frames])
+
+    def _features(self) -> torch.Tensor:
+        """Patch features (1, t_o, h, w, D) of the object frames, encoded once per video on first use."""
+        st = self._state
+        if st["features"] is None:
+            with torch.no_grad():
+                frames_in = self.preprocess(st["frames"]).to(self.model.device)[None]  # (1, t_o, 3, S, S)
+                every = torch.ones(1, 1, frames_in.shape[1], *self.spec.grid, device=self.model.device)
+                st["features"] = self.model.encode_object_frames(frames_in, every)
+        return st["features"]
+
+    def _coverage(self, masks: np.ndarray) -> torch.Tensor:
+        cov = masks_to_grid(torch.from_numpy(masks), grid=self.spec.grid, resize_mode=self.spec.resize_mode)
+        return cov[None].to(self.model.device)  # (1, N, t_o, h, w)
+
+    # ---------------------------------------------------------------- questions
+    def ask(self, question: str, *, max_new_tokens: int = 32, do_sample: bool = False, seed: int = 0,
+            objects: Sequence[int] | None = None, **generate_kwargs: Any) -> Answer:
+        """Answer ``question`` about the current video (objects listed per the paper's template).
+
+        ``objects`` picks which objects fill the prompt's slots (default: all, in mask-list order); a
+        question containing ``<o>`` uses explicit slots instead of the list (referring).
+        """
+        if self._state is None:
+            raise RuntimeError("call set_video(...) before ask(...)")
+        st = self._state
+        order = list(range(len(st["masks"]))) if objects is None else [int(k) for k in objects]
+        masks = st["masks"][order]
+        turn = question if "<video>" in question or "<image>" in question else f"<video>\n{question}"
+        tok = tokenize_conversation([{"from": "human", "value": turn}], self.tokenizer,
+                                    num_context_tokens=self.model.num_context_tokens, num_objects=len(order),
+                                    add_generation_prompt=True)
+        dev = self.model.device
+        ids = torch.tensor([tok.input_ids], device=dev)
+        with torch.no_grad():
+            objects_t = None
+            count = torch.tensor([len(order)], device=dev)
+            if order:
+                objects_t = self.model.encode_objects(None, self._coverage(masks), count, features=self._features())
+            embeds = self.model.embed(ids, st["context"], objects_t, count)  # (1, L, d)
+            generate_kwargs.update(max_new_tokens=max_new_tokens, do_sample=do_sample)
+            generate_kwargs.setdefault("pad_token_id", self.tokenizer.pad_token_id)
+            generate_kwargs.setdefault("eos_token_id", self.tokenizer.eos_token_id)
+            vocab = self.model.llm.get_output_embeddings().weight.shape[0]
+            if vocab > len(self.tokenizer):  # never emit ids the tokenizer cannot spell (tiny models)
+                generate_kwargs.setdefault("suppress_tokens", list(range(len(self.tokenizer), vocab)))
+            torch.manual_seed(seed)
+            new = self.model.generate_from_embeds(embeds, torch.ones_like(ids), **generate_kwargs)[0]  # (K,)
+            ends = (new == self.tokenizer.eos_token_id).nonzero()
+            new = new[: int(ends[0, 0]) + 1] if len(ends) else new  # stop at the first end-of-sequence
+            answer_ids = [int(t) for t in new if int(t) != self.tokenizer.eos_token_id]
+            full = torch.cat([embeds, self.model.llm.get_input_embeddings()(new[None])], dim=1)  # (1, L+K, d)
+            object_pos = (ids[0] == OBJECT_TOKEN_ID).nonzero()[:, 0]
+            queries = torch.arange(ids.shape[1] - 1, full.shape[1] - 1 if len(new) else ids.shape[1], device=dev)
+            attention = object_attention(self.model.llm, full, object_pos, queries)
+        return Answer(question=question, text=self.tokenizer.decode(answer_ids, skip_special_tokens=True).strip(),
+                      token_ids=answer_ids, object_attention=attention, labels=st["labels"], object_indices=order)
+
+    def refer(self, box: Sequence[float] | None = None, *, object_index: int | None = None,
+              question: str = REFERRING_QUESTION, **kwargs: Any) -> Answer:
+        """The paper's referring question about the object under ``box`` (x0, y0, x1, y1 on the first frame).
+
+        The box becomes a mask on the first object frame and is tracked through the rest by the pipeline's
+        segmenter and tracker; ``object_index`` instead refers to an object already in the mask list.
+        """
+        if self._state is None:
+            raise RuntimeError("call set_video(...) before refer(...)")
+        referring_conversation(question)  # validates the <o> marker
+        if (box is None) == (object_index is None):
+            raise ValueError("refer needs exactly one of box or object_index")
+        if object_index is not None:
+            return self.ask(question, objects=[object_index], **kwargs)
+        masks = self._track_box(box)  # (t_o, H, W)
+        st = self._state
+        st["masks"] = np.concatenate([st["masks"], masks[None]], axis=0)
+        st["labels"] = st["labels"] + ["referred"] * (len(st["masks"]) - len(st["labels"]))
+        return self.ask(question, objects=[len(st["masks"]) - 1], **kwargs)
+
+    def _track_box(self, box: Sequence[float]) -> np.ndarray:
+        frames = self._state["raw_frames"]  # track at full resolution; the box is in these pixels
+        if self._box_tracker is not None:
+            masks = self._box_tracker(frames, box)
+        else:
+            from orion_core.pipeline import track_box  # segmenter (box -> mask) + tracker
+
+            masks = track_box(frames, np.asarray(box, dtype=np.float32), self.config)
+        masks = np.asarray(masks).astype(np.uint8).reshape(len(frames), *frames.shape[1:3])
+        masks = self._shrink(masks[..., None], nearest=True)[..., 0] > 0  # (t_o, h', w') like the stored masks
+        if not masks.any():
+            raise ValueError(f"the box {list(box)} gave an empty mask on every frame")
+        return masks
+
+    def figure(self, answer: Answer, path: str | Path | None = None):
+        """Attention beside the object masks (matplotlib Figure; saved to ``path`` when given)."""
+        st = self._state
+        masks = st["masks"][answer.object_indices]
+        labels = [st["labels"][k] if k < len(st["labels"]) else "" for k in answer.object_indices]
+        fig = attention_figure(st["frames"], masks, answer.object_attention, labels=labels,
+                               question=answer.question, answer=answer.text)
+        if path is not None:
+            fig.savefig(str(path), dpi=110)
+        return fig
