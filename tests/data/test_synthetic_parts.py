@@ -95,7 +95,7 @@ def _obj(track_id, noun, colour, z, centres, alive=None):
 
 def test_occlusion_removes_covered_pixels_and_hidden_objects_are_not_visible():
     back = np.full((64, 96, 3), 200, np.uint8)
-    top = _obj(1, "cube", "red", 1, [(40, 30), (40, 30)])
+    top = _obj(1, "block", "red", 1, [(40, 30), (40, 30)])
     under = _obj(2, "ball", "blue", 0, [(50, 30), (40, 30)])  # half covered, then fully covered
     out = render(ScenePlan(width=96, height=64, fps=8.0, num_frames=2, objects=(top, under)), backdrop=back)
     full_under = shape_mask("circle", cx=50, cy=30, radius=12, height=64, width=96)
@@ -152,12 +152,12 @@ def test_captions_say_what_happens():
            "segments": [{"start": 5, "end": 12, "state": "right"}, {"start": 13, "end": 20, "state": "still"},
                         {"start": 21, "end": 30, "state": "right"}]}
     assert action_phrases(obj, num_frames=40) == ["enters from the left", "stops", "leaves to the right"]
-    still = {**obj, "track_id": 2, "name": "ring", "colour": "blue", "first_frame": 0, "last_frame": 39,
+    still = {**obj, "track_id": 2, "name": "hoop", "colour": "blue", "first_frame": 0, "last_frame": 39,
              "enter_edge": None, "exit_edge": None, "segments": [{"start": 0, "end": 39, "state": "still"}]}
     turner = {**still, "track_id": 3, "name": "star", "colour": "green",
               "segments": [{"start": 0, "end": 9, "state": "up"}, {"start": 10, "end": 39, "state": "down"}]}
     caption = video_caption({"num_frames": 40, "objects": [obj, still, turner]})
-    assert caption == ("A small blue ring stays still. A small green star moves up, then turns around and moves down. "
+    assert caption == ("A small blue hoop stays still. A small green star moves up, then turns around and moves down. "
                        "A small red ball enters from the left, stops, then leaves to the right.")
 
 
