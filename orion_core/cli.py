@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "filter": ("orion_core.data.filters.cli", "quality / similarity / concept-balance filters -> training manifest"),
     "config": ("orion_core.config.cli", "print the effective config of a preset (with overrides)"),
     "data-version": ("orion_core.data.dvc_hash", "print the DVC md5 of a folder or file (the raw data version)"),
+    "ask": ("orion_core.model.cli", "ask a VideoOrion checkpoint about a video (or a first-frame box): JSON answer"),
+    "model-info": ("orion_core.model.info", "parameters per module, stage schedule and token counts of a preset"),
 }
 
 
