@@ -33,7 +33,12 @@ class DataConfig:
     """Keep videos whose caption-video similarity is at least this: classical = fraction of the caption's colour
     words seen in the frames (0..1; synthetic world: noisy captions <= 0.67, true ones >= 0.75); clip = cosine (-1..1)."""
     concept_cap: int = 0
-    """Noun-phrase concept balance: at most this many kept videos per concept noun (0 = no cap); rare concepts first."""
+    """Noun-phrase concept balance: the number of kept videos a concept noun may gather (0 = no balancing)."""
+    concept_rule: str = "any"
+    """How the cap applies (rare concepts first either way): ``any`` keeps a video while any of its concepts is under
+    the cap (MetaCLIP-style: tail concepts keep all their videos, head concepts are thinned, and may pass the cap
+    only alongside a tail concept); ``all`` keeps it only if all of its concepts are (a strict cap, which shrinks a
+    caption set where a few nouns are everywhere to little more than ``concept_cap`` videos)."""
 
     def __post_init__(self) -> None:
         check(self.shard_size >= 1, "data.shard_size must be >= 1")
@@ -42,6 +47,7 @@ class DataConfig:
         check(self.scorer != "clip" or bool(self.clip_path), "data.scorer=clip needs data.clip_path")
         check(self.scoring_frames >= 1, "data.scoring_frames must be >= 1")
         check(self.concept_cap >= 0, "data.concept_cap must be >= 0")
+        check_choice("data.concept_rule", self.concept_rule, ("any", "all"))
         check(0.0 <= self.quality_min <= 1.0, "data.quality_min must be in [0, 1] (quality scores are)")
         check(-1.0 <= self.similarity_min <= 1.0, "data.similarity_min must be in [-1, 1] (similarities are)")
         check(self.aesthetic_head_path is None or self.scorer == "clip",

@@ -165,7 +165,8 @@ def filter_dataset(rows: Iterable[dict], config: OrionConfig, *, progress: bool 
             candidates.append((row, kept))
 
     t3 = time.perf_counter()
-    balance = balance_concepts({row["video_id"]: kept["concepts"] for row, kept in candidates}, data.concept_cap)
+    balance = balance_concepts({row["video_id"]: kept["concepts"] for row, kept in candidates}, data.concept_cap,
+                               rule=data.concept_rule)
     timing["concepts_s"] = time.perf_counter() - t3
     keep_ids = set(balance.kept)
     kept_samples = []
@@ -174,8 +175,9 @@ def filter_dataset(rows: Iterable[dict], config: OrionConfig, *, progress: bool 
             kept_samples.append(kept)
         else:
             concept = balance.blocking[kept["video_id"]]
-            removed.append(_removed(row, "concept_balance", f"concept {concept!r} already has {data.concept_cap} "
-                                    "kept videos", scores[kept["video_id"]]))
+            which = "a concept" if data.concept_rule == "all" else "every concept"
+            detail = f"{which} of the video already has {data.concept_cap} kept videos (e.g. {concept!r})"
+            removed.append(_removed(row, "concept_balance", detail, scores[kept["video_id"]]))
 
     by_reason = Counter({reason: 0 for reason in REASONS})
     by_reason.update(r["reason"] for r in removed)
@@ -188,7 +190,7 @@ def filter_dataset(rows: Iterable[dict], config: OrionConfig, *, progress: bool 
     return FilterResult(
         kept=kept_samples, removed=removed, counts=counts, scores=scores,
         thresholds={"quality_min": data.quality_min, "similarity_min": data.similarity_min,
-                    "concept_cap": data.concept_cap, "scoring_frames": data.scoring_frames,
+                    "concept_cap": data.concept_cap, "concept_rule": data.concept_rule, "scoring_frames": data.scoring_frames,
                     "quality_scorer": scorers.quality.name, "similarity_scorer": scorers.similarity.name},
         timing={k: round(v, 4) for k, v in timing.items()},
         config={"data": config.to_dict()["data"], "digest": config.digest(), "data_digest": config.digest("data")},

@@ -35,7 +35,7 @@ def test_every_row_accounted_for(tiny_manifest):
 def test_concept_cap_applies_after_score_filters(tiny_manifest):
     config = load_preset("tiny-cpu", ["data.concept_cap=1"])
     result = filter_dataset(tiny_manifest, config, progress=False)
-    # clean_a and clean_b both mention ball and box: with a cap of 1 only the first by video id survives
+    # clean_a and clean_b both mention exactly ball and box: with a cap of 1 only the first by video id survives
     assert [s["video_id"] for s in result.kept] == ["clean_a"]
     assert result.counts["removed"]["concept_balance"] == 1
     assert result.concept_kept == {"ball": 1, "box": 1}
