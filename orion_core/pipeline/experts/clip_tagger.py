@@ -163,7 +163,8 @@ class ClipTagger:
         result = []
         for row in self.scores(frames):  # (V,)
             order = np.argsort(-row, kind="stable")[: self.max_tags]
-            result.append([Tag(name=self.vocabulary[j], score=float(row[j])) for j in order if row[j] >= self.threshold])
+            kept = [j for j in order if row[j] >= self.threshold]
+            result.append([Tag(name=self.vocabulary[j], score=float(row[j])) for j in kept])
         return result
 
 

@@ -109,7 +109,8 @@ class GroundingDinoDetector:
         noun_scores = torch.stack([probs[:, s].max(dim=-1).values for s in spans], dim=-1)  # (Q, N)
         best, label = noun_scores.max(dim=-1)  # (Q,), (Q,)
         keep = (box_scores > self.box_threshold) & (best > self.text_threshold)
-        return [Detection(box=boxes[q].numpy().astype(np.float32), score=float(box_scores[q]), label=nouns[int(label[q])])
+        return [Detection(box=boxes[q].numpy().astype(np.float32), score=float(box_scores[q]),
+                          label=nouns[int(label[q])])
                 for q in torch.nonzero(keep).flatten().tolist()]
 
 

@@ -153,7 +153,10 @@ class SamSegmenter:
 
     @torch.inference_mode()
     def segment(self, frames: np.ndarray, boxes: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """frames (K, H, W, 3) uint8, boxes per frame (N_k, 4) xyxy -> per frame (masks (N_k, H, W) bool, scores (N_k,))."""
+        """frames (K, H, W, 3) uint8, per-frame boxes (N_k, 4) xyxy -> per frame (masks (N_k, H, W) bool, scores).
+
+        Scores (N_k,) float32 are SAM's predicted mask IoU.
+        """
         if not (isinstance(frames, np.ndarray) and frames.dtype == np.uint8 and frames.ndim == 4):
             raise ValueError(f"frames must be a (K, H, W, 3) uint8 array, got {getattr(frames, 'shape', frames)}")
         if len(boxes) != len(frames):

@@ -53,7 +53,8 @@ class Sam2Tracker:
         """
         if not (isinstance(frames, np.ndarray) and frames.dtype == np.uint8 and frames.ndim == 4
                 and frames.shape[-1] == 3 and len(frames) > 0):
-            raise ValueError(f"frames must be a non-empty (T, H, W, 3) uint8 array, got {getattr(frames, 'shape', frames)}")
+            raise ValueError("frames must be a non-empty (T, H, W, 3) uint8 array, "
+                             f"got {getattr(frames, 'shape', frames)}")
         masks = np.asarray(masks)
         num_frames, height, width = frames.shape[:3]
         if masks.ndim != 3 or masks.shape[1:] != (height, width):
