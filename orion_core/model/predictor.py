@@ -52,10 +52,6 @@ class Answer:
             for k, a in zip(self.object_indices, self.object_attention)]}
 
 
-def _uniform(n_frames: int, k: int) -> np.ndarray:
-    return np.linspace(0, n_frames - 1, num=k).round().astype(int) if n_frames > 1 else np.zeros(k, dtype=int)
-
-
 class OrionPredictor:
     """Ask a :class:`VideoOrion` about one video at a time."""
 
@@ -83,9 +79,13 @@ class OrionPredictor:
     def preprocess(self, images: np.ndarray) -> torch.Tensor:
         if self._preprocess is not None:
             return self._preprocess(images)
-        from orion_core.video.transforms import to_encoder_input
+        from orion_core.video import transforms
 
-        return to_encoder_input(images, size=self.spec.image_size, mode=self.spec.resize_mode)
+        # CLIP and SigLIP were trained with different pixel statistics
+        siglip = self.config.model.vision_encoder == "siglip"
+        mean, std = (transforms.SIGLIP_MEAN, transforms.SIGLIP_STD) if siglip else (transforms.CLIP_MEAN, transforms.CLIP_STD)
+        return transforms.to_encoder_input(images, size=self.spec.image_size, mode=self.spec.resize_mode,
+                                           mean=mean, std=std)
 
     def _frames(self, video: str | Path | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(context frames (t_v, H, W, 3), object frames (t_o, H, W, 3), object frame indices (t_o,))."""
@@ -95,8 +95,10 @@ class OrionPredictor:
                 video = video[None]
             if video.ndim != 4 or video.shape[-1] != 3 or video.dtype != np.uint8:
                 raise ValueError(f"frames must be uint8 (T, H, W, 3), got {video.dtype} {video.shape}")
-            idx_o = _uniform(len(video), min(t_o, len(video)))
-            return video[_uniform(len(video), t_v)], video[idx_o], idx_o
+            from orion_core.video.sampling import uniform_indices  # the same rule as for files
+
+            idx_o = np.asarray(uniform_indices(len(video), t_o))
+            return video[uniform_indices(len(video), t_v)], video[idx_o], idx_o
         from orion_core.video.image import is_image_path, read_image
 
         if is_image_path(video):  # images are single-frame videos
