@@ -87,36 +87,51 @@ class OrionPredictor:
         return transforms.to_encoder_input(images, size=self.spec.image_size, mode=self.spec.resize_mode,
                                            mean=mean, std=std)
 
-    def _frames(self, video: str | Path | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(context frames (t_v, H, W, 3), object frames (t_o, H, W, 3), object frame indices (t_o,))."""
-        t_v, t_o = self.config.video.t_v, self.config.video.t_o
+    def _frames(self, video: str | Path | np.ndarray,
+                object_indices: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(context frames (t_v, H, W, 3), object frames (t_o, H, W, 3), object frame indices (t_o,)).
+
+        ``object_indices`` (the frames a mask list was tracked on) replace the uniform t_o sample, so the
+        masks and the frames they pool always belong together.
+        """
+        from orion_core.video.sampling import uniform_indices  # the same rule as the data pipeline
+
+        t_v = self.config.video.t_v
         if isinstance(video, np.ndarray):
             if video.ndim == 3:
                 video = video[None]
             if video.ndim != 4 or video.shape[-1] != 3 or video.dtype != np.uint8:
                 raise ValueError(f"frames must be uint8 (T, H, W, 3), got {video.dtype} {video.shape}")
-            from orion_core.video.sampling import uniform_indices  # the same rule as for files
-
-            idx_o = np.asarray(uniform_indices(len(video), t_o))
+            idx_o = np.asarray(object_indices if object_indices else uniform_indices(len(video), self.config.video.t_o))
+            if idx_o.max() >= len(video):
+                raise ValueError(f"object frame index {idx_o.max()} is beyond the {len(video)} frames given")
             return video[uniform_indices(len(video), t_v)], video[idx_o], idx_o
         from orion_core.video.image import is_image_path, read_image
 
         if is_image_path(video):  # images are single-frame videos
             image = read_image(str(video))[None]
             return image, image, np.zeros(1, dtype=int)
+        from orion_core.video.decode import read_frames
+        from orion_core.video.probe import check_video
         from orion_core.video.sampling import sample_frames
 
-        sampled = sample_frames(str(video), {"t_v": t_v, "t_o": t_o})
+        info = check_video(str(video), decode=False)
+        t_o = self.config.video.t_o_for(info.duration_s or 0.0)  # 128 frames for videos over a minute
+        if object_indices:
+            context = sample_frames(str(video), {"t_v": t_v}, info=info)["t_v"].images
+            return context, read_frames(str(video), list(object_indices), info=info), np.asarray(object_indices)
+        sampled = sample_frames(str(video), {"t_v": t_v, "t_o": t_o}, info=info)
         return sampled["t_v"].images, sampled["t_o"].images, np.asarray(sampled["t_o"].indices)
 
     def set_video(self, video: str | Path | np.ndarray, *, masks: Any = None,
                   labels: Sequence[str] | None = None) -> "OrionPredictor":
         """Sample and encode ``video`` (path or uint8 frames (T, H, W, 3)); masks give its objects.
 
-        ``masks``: a pipeline ``MaskList`` (read on the sampled object frames), dense (N, t_o, H, W) masks
+        ``masks``: a pipeline ``MaskList`` (its tracked ``frame_indices`` become the object frames), dense (N, t_o, H, W) masks
         aligned with the sampled object frames, or None (no object tokens; ``refer`` still works).
         """
-        ctx_frames, obj_frames, obj_idx = self._frames(video)
+        tracked = [int(i) for i in getattr(masks, "frame_indices", ())] or None
+        ctx_frames, obj_frames, obj_idx = self._frames(video, tracked)
         # Masks only matter at patch resolution: keep them (and the frames the figure draws them on) at the
         # encoder's scale, so 64 objects x 64 frames of HD masks never sit in memory.
         raw_frames, obj_frames = obj_frames, self._shrink(obj_frames)

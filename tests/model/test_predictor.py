@@ -104,3 +104,19 @@ def test_figure_and_errors(predictor, frames, dense_masks, tmp_path):
     assert (tmp_path / "attention.png").stat().st_size > 5000
     with pytest.raises(ValueError, match="exactly one"):
         predictor.refer()
+
+
+def test_mask_list_frames_become_the_object_frames(predictor):
+    from orion_core.pipeline.masklist import MaskList, object_from_masks
+
+    tracked = (1, 4, 9, 13)
+    by_frame = {f: np.zeros((48, 64), bool) for f in tracked}
+    for f in tracked:
+        by_frame[f][5:20, 5:20] = True
+    masklist = MaskList(height=48, width=64, frame_indices=tracked,
+                        objects=(object_from_masks(by_frame, label="ring", key_frame=1, score=0.8),))
+    frames = np.stack([np.full((48, 64, 3), 10 * i, np.uint8) for i in range(20)])  # frame i has value 10 i
+    predictor.set_video(frames, masks=masklist)
+    st = predictor._state
+    assert st["frames"][:, 0, 0, 0].tolist() == [10 * i for i in tracked]
+    assert st["masks"].shape[:2] == (1, 4) and st["masks"][0].reshape(4, -1).any(1).all()
