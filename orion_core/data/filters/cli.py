@@ -31,6 +31,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("manifest", type=Path, help="manifest JSONL written by `orion manifest`")
     parser.add_argument("--preset", default="tiny-cpu", help=f"one of {available_presets()} or a YAML path")
     parser.add_argument("--out", required=True, type=Path, help="folder for train.json, removed.jsonl, report.json")
+    parser.add_argument("--device", default="cpu", help="torch device for scorer=clip (cpu, cuda, cuda:1)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.add_argument("overrides", nargs="*", help="config overrides, e.g. data.quality_min=0.4")
     args = parser.parse_intermixed_args(argv)  # overrides may follow the options
@@ -44,7 +45,7 @@ def main(argv: list[str]) -> int:
     from .dataset import filter_dataset
     from .report import write_filtered
 
-    result = filter_dataset(rows, config, progress=not args.no_progress and sys.stderr.isatty())
+    result = filter_dataset(rows, config, progress=not args.no_progress and sys.stderr.isatty(), device=args.device)
     report = write_filtered(result, args.out)
     summary = {k: report[k] for k in ("version", "counts", "thresholds", "timing")}
     summary["out"] = str(args.out)
