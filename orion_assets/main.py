@@ -25,6 +25,10 @@ from .definitions import defs
 from .resources import DvcResource, OrionConfigResource, StoreResource
 
 
+# The console shows this script's one line per step; every event is still in the Dagster UI.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
 def _say(msg: str) -> None:
     print(f"[orion] {msg}", flush=True)
 
@@ -88,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         for shard in (sorted(snap.shards) if partitioned else [None]):
             t0 = time.time()
             result = dg.materialize(assets, selection=keys, partition_key=shard, instance=instance,
-                                    resources=resources, raise_on_error=False, tags={"orion/source": "main"})
+                                    resources=resources, raise_on_error=False, tags={"orion/source": "main"},
+                                    run_config=QUIET)
             status = "ok" if result.success else "FAILED"
             _say(f"{names}{f' [{shard}]' if shard else ''}: {status} in {time.time() - t0:.1f}s (run {result.run_id[:8]})")
             if not result.success:

@@ -12,7 +12,7 @@ from orion_core.data.manifest import build_manifest, read_jsonl, summarize, writ
 
 from ..metadata import plain, png_markdown, table_md
 from ..partitions import SHARDS, shard_partitions
-from .ingest import new_shards, observation_metadata, take_snapshot
+from .ingest import gone_shards, new_shards, observation_metadata, take_snapshot
 
 RESOURCES = {"orion", "store"}
 # Probing/downloading from S3 is the flaky part: retry it rather than fail a whole shard run.
@@ -29,6 +29,8 @@ def raw_videos(context) -> dg.ObserveResult:
     added = new_shards(context.instance, snap)
     if added:  # shards are registered on ingest so per-shard assets can be launched for them
         context.instance.add_dynamic_partitions(SHARDS, added)
+    for key in gone_shards(context.instance, snap):
+        context.instance.delete_dynamic_partition(SHARDS, key)
     return dg.ObserveResult(data_version=dg.DataVersion(snap.version),
                             metadata={**observation_metadata(snap), "shards_added": len(added)})
 
@@ -86,6 +88,9 @@ def filtered_dataset(context: dg.AssetExecutionContext, video_manifest: dict) ->
     rows = sorted((r for shard in sorted(video_manifest) for r in read_jsonl(Path(video_manifest[shard]["path"]))),
                   key=lambda r: r["relpath"])
     data_versions = sorted({p["data_version"] for p in video_manifest.values()})
+    if len(data_versions) > 1:  # never mix shards probed from two versions of the raw data
+        raise dg.Failure(f"video_manifest shards come from several raw data versions {data_versions}; "
+                         "re-materialize video_manifest for every shard of the current version")
     digest = hashlib.sha256(json.dumps([[r["relpath"], r["md5"], r["ok"]] for r in rows]
                                        + [config.digest("data", "video")]).encode()).hexdigest()[:16]
     out = store.path("filtered_dataset", digest)

@@ -28,6 +28,11 @@ def new_shards(instance: dg.DagsterInstance, snap: Snapshot) -> list[str]:
     return [key for key in snap.shards if key not in known]
 
 
+def gone_shards(instance: dg.DagsterInstance, snap: Snapshot) -> list[str]:
+    """Shards of an earlier data version that the current one no longer has (fewer or larger shards)."""
+    return sorted(set(instance.get_dynamic_partitions(SHARDS)) - set(snap.shards))
+
+
 def observation_metadata(snap: Snapshot) -> dict:
     return {
         "source": snap.source,
@@ -47,8 +52,10 @@ def observe_now(instance: dg.DagsterInstance, config: OrionConfig, store: StoreR
     added = new_shards(instance, snap)
     if added:
         instance.add_dynamic_partitions(SHARDS, added)
+    for key in gone_shards(instance, snap):
+        instance.delete_dynamic_partition(SHARDS, key)
     latest = instance.get_latest_data_version_record(dg.AssetKey("raw_videos"))
-    if latest is None or latest.tags.get("dagster/data_version") != snap.version:
+    if latest is None or latest.event_log_entry.tags.get("dagster/data_version") != snap.version:
         instance.report_runless_asset_event(dg.AssetObservation(
             asset_key="raw_videos", metadata=observation_metadata(snap), tags={"dagster/data_version": snap.version}))
     return snap, added

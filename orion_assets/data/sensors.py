@@ -8,7 +8,7 @@ launches the runs; this sensor never launches runs itself.
 import dagster as dg
 
 from ..partitions import SHARDS
-from .ingest import new_shards, observation_metadata, take_snapshot
+from .ingest import gone_shards, new_shards, observation_metadata, take_snapshot
 
 
 @dg.sensor(
@@ -18,8 +18,8 @@ from .ingest import new_shards, observation_metadata, take_snapshot
 )
 def raw_videos_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     snap = take_snapshot(context.resources.orion.load(), context.resources.store)
-    added = new_shards(context.instance, snap)
-    if snap.version == context.cursor and not added:
+    added, gone = new_shards(context.instance, snap), gone_shards(context.instance, snap)
+    if snap.version == context.cursor and not added and not gone:
         return dg.SensorResult(skip_reason=f"raw data unchanged ({snap.version})")
     events = []
     if snap.version != context.cursor:
@@ -28,5 +28,6 @@ def raw_videos_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
                                           tags={"dagster/data_version": snap.version}))
     return dg.SensorResult(
         asset_events=events, cursor=snap.version,
-        dynamic_partitions_requests=[dg.AddDynamicPartitionsRequest(SHARDS, added)] if added else [],
+        dynamic_partitions_requests=([dg.AddDynamicPartitionsRequest(SHARDS, added)] if added else [])
+        + ([dg.DeleteDynamicPartitionsRequest(SHARDS, gone)] if gone else []),
     )

@@ -4,7 +4,7 @@ The data version of a local folder is its DVC directory md5 (identical to ``dvc 
 the raw data is a new data version in Dagster and makes everything downstream stale. For an ``s3://`` prefix the
 version is the md5 of the sorted (relpath, ETag, size) listing - what S3 can tell without downloading.
 
-Shards are consecutive runs of ``shard_size`` videos in sorted relpath order, named ``shard-00000``... They are the
+Shards are consecutive runs of at most ``shard_size`` videos in sorted relpath order (equal-sized), named ``shard-00000``... They are the
 dynamic partitions of per-video assets. Adding videos can move later videos to another shard; that only costs a
 cache lookup downstream because per-video results are content-addressed by the video's own digest.
 """
@@ -70,10 +70,14 @@ def resolve_source(source: str) -> str:
 
 
 def make_shards(relpaths: Iterable[str], shard_size: int) -> dict[str, tuple[str, ...]]:
+    """Consecutive runs of sorted relpaths, at most ``shard_size`` each and as equal as possible (no tiny tail shard
+    whose few files would make its bad-fraction check meaningless)."""
     ordered = sorted(relpaths)
-    return {
-        f"shard-{i // shard_size:05d}": tuple(ordered[i : i + shard_size]) for i in range(0, len(ordered), shard_size)
-    }
+    if not ordered:
+        return {}
+    count = -(-len(ordered) // shard_size)
+    bounds = [round(i * len(ordered) / count) for i in range(count + 1)]
+    return {f"shard-{i:05d}": tuple(ordered[bounds[i] : bounds[i + 1]]) for i in range(count)}
 
 
 def snapshot(source: str, *, shard_size: int, endpoint_url: str | None = None) -> Snapshot:

@@ -21,6 +21,8 @@ def test_local_snapshot_versions_and_shards(world_copy):
 def test_shards_are_stable_and_sorted():
     shards = make_shards(["b", "a", "c"], 2)
     assert shards == {"shard-00000": ("a", "b"), "shard-00001": ("c",)}
+    sizes = [len(v) for v in make_shards([f"{i:03d}" for i in range(66)], 16).values()]
+    assert sizes == [13, 13, 14, 13, 13] and make_shards([], 4) == {}
 
 
 def test_missing_source_is_a_clear_error(tmp_path):
