@@ -94,15 +94,23 @@ def filtered_dataset(context: dg.AssetExecutionContext, video_manifest: dict) ->
     digest = hashlib.sha256(json.dumps([[r["relpath"], r["md5"], r["ok"]] for r in rows]
                                        + [config.digest("data", "video")]).encode()).hexdigest()[:16]
     out = store.path("filtered_dataset", digest)
-    result = filter_dataset(rows, config)
-    meta = write_filtered(result, out)
+    cached = (out / "train.json").exists() and (out / "report.json").exists()
+    if cached:  # same manifests + same config: the filter already ran
+        report = json.loads((out / "report.json").read_text())
+    else:
+        report = write_filtered(filter_dataset(rows, config), out)
+        report.pop("paths", None)
     published = publish_for_dvc(rows, out, data_versions, dvc)
-    preview = meta.pop("histogram_png", None)
-    metadata = {**orion.metadata(), **{k: plain(v) for k, v in meta.items()}, "path": str(out), **published}
-    if preview:
-        metadata["score_histogram"] = png_markdown(preview, "filter scores")
-    return dg.Output({"path": str(out), "train_json": str(out / "train.json"), "dvc_md5": published["dvc_md5"]},
-                     data_version=dg.DataVersion(published["dvc_md5"]), metadata=metadata)
+    counts = report.get("counts", {})
+    metadata = {**orion.metadata(), "cached": cached, "path": str(out), "dataset_version": report["version"],
+                "raw_data_version": data_versions[0], **published,
+                **{k: plain(v) for k, v in counts.items()}, "thresholds": plain(report.get("thresholds", {}))}
+    if (out / "scores.png").exists():
+        metadata["score_histogram"] = png_markdown(out / "scores.png", "filter scores")
+    # The data version is the digest of train.json alone, so a re-run that keeps the same samples is not "new data".
+    return dg.Output({"path": str(out), "train_json": str(out / "train.json"), "dataset_version": report["version"],
+                      "dvc_md5": published["dvc_md5"]},
+                     data_version=dg.DataVersion(report["version"]), metadata=metadata)
 
 
 def publish_for_dvc(rows: list[dict], out: Path, data_versions: list[str], dvc) -> dict:
@@ -123,7 +131,10 @@ def publish_for_dvc(rows: list[dict], out: Path, data_versions: list[str], dvc) 
         shutil.rmtree(filtered_dir)
     shutil.copytree(out, filtered_dir)
     facts = {"dvc_md5": dvc_md5(filtered_dir), "dvc": "not available"}
-    if dvc.available() and (repo / "dvc.yaml").exists() and (repo / "data" / "raw.dvc").exists():
+    if dvc.locked_md5("filter", "data/filtered") == facts["dvc_md5"] and \
+            dvc.locked_md5("manifest", "data/manifest") == dvc_md5(manifest_dir):
+        facts["dvc"] = "unchanged in dvc.lock"
+    elif dvc.available() and (repo / "dvc.yaml").exists() and (repo / "data" / "raw.dvc").exists():
         dvc.commit("manifest", "filter")
         dvc.push_targets("manifest", "filter")
         facts["dvc"] = "committed to dvc.lock" + (" and pushed" if dvc.push else "")

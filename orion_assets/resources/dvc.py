@@ -58,6 +58,16 @@ class DvcResource(dg.ConfigurableResource):
         if self.push:
             self.run("push", "--quiet", *targets)
 
+    def locked_md5(self, stage: str, out: str) -> str | None:
+        """md5 that dvc.lock records for output ``out`` of ``stage`` (None when absent)."""
+        import yaml
+
+        lock = Path(self.repo) / "dvc.lock"
+        if not lock.exists():
+            return None
+        stages = (yaml.safe_load(lock.read_text()) or {}).get("stages", {})
+        return next((o.get("md5") for o in stages.get(stage, {}).get("outs", []) if o.get("path") == out), None)
+
     def status(self) -> dict:
         out = self.run("status", "--json", check=False).strip()
         return json.loads(out) if out else {}
