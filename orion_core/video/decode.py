@@ -27,6 +27,7 @@ from typing import Sequence
 
 import av
 import decord
+import decord.logging
 import numpy as np
 
 from .errors import UndecodableError, VideoError
@@ -34,6 +35,10 @@ from .image import read_image
 from .probe import VideoInfo, check_video
 
 DECODERS = ("auto", "decord", "pyav")
+
+# decord's bundled libav logs every bad NAL unit to stderr (hundreds of lines per broken file in a batch
+# log). The failure still reaches the caller as a typed error carrying decord's message, so silence it.
+decord.logging.set_level(decord.logging.QUIET)
 
 
 @dataclass
@@ -81,23 +86,28 @@ def _decord_read(path: str, wanted: list[int], num_frames: int) -> np.ndarray:
 def _pyav_read(path: str, wanted: list[int]) -> np.ndarray:
     """``wanted`` ascending, unique -> (K, H, W, 3) uint8: one sequential decode up to the last wanted frame,
     converting only wanted frames to RGB (the conversion costs about as much as the decode)."""
-    frames: list[np.ndarray] = []
-    decoded = 0
+    out: np.ndarray | None = None  # (K, H, W, 3), allocated once the first frame gives H and W
+    got = decoded = 0
     try:
         with av.open(path, mode="r") as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"  # frame threads: output is identical, decode is faster on 2 cores
             for frame in container.decode(stream):
-                if decoded == wanted[len(frames)]:
-                    frames.append(frame.to_ndarray(format="rgb24"))  # (H, W, 3)
-                    if len(frames) == len(wanted):
+                if decoded == wanted[got]:
+                    rgb = frame.to_ndarray(format="rgb24")  # (H, W, 3)
+                    if out is None:
+                        # preallocated: stacking a list of HD frames costs a second copy and twice the memory
+                        out = np.empty((len(wanted), *rgb.shape), dtype=np.uint8)
+                    out[got] = rgb
+                    got += 1
+                    if got == len(wanted):
                         break
                 decoded += 1
     except (av.FFmpegError, OSError, EOFError, ValueError) as exc:
         raise _DecoderFailed(f"PyAV decode failed at frame {decoded}: {exc}") from exc
-    if len(frames) < len(wanted):
-        raise _DecoderFailed(f"PyAV decoded {decoded} frames, frame {wanted[len(frames)]} is missing")
-    return np.stack(frames)
+    if out is None or got < len(wanted):
+        raise _DecoderFailed(f"PyAV decoded {decoded} frames, frame {wanted[got]} is missing")
+    return out
 
 
 def _backends(decoder: str) -> tuple[str, ...]:

@@ -64,7 +64,8 @@ def test_truncation_caught_at_any_cut(media, tmp_path, name, fraction):
 def test_images_are_single_frame_videos(media):
     for name, codec in [("image_png", "png"), ("image_jpg", "jpeg")]:
         info = check_video(media[name])
-        assert (info.frames, info.fps, info.duration_s, info.width, info.height, info.codec) == (1, None, 0.0, 50, 30, codec)
+        facts = (info.frames, info.fps, info.duration_s, info.width, info.height, info.codec)
+        assert facts == (1, None, 0.0, 50, 30, codec)
         assert info.is_image
 
 
@@ -93,7 +94,8 @@ def test_real_videos_match_pyav_and_decord_metadata(path):
     info = check_video(path)
     with av.open(str(path)) as c:
         s = c.streams.video[0]
-        expected = (s.frames, float(s.average_rate), s.codec_context.width, s.codec_context.height, s.codec_context.name)
+        ctx = s.codec_context
+        expected = (s.frames, float(s.average_rate), ctx.width, ctx.height, ctx.name)
     assert (info.frames, info.fps, info.width, info.height, info.codec) == expected
     assert info.duration_s == pytest.approx(info.frames / info.fps)
     reader = decord.VideoReader(str(path))
