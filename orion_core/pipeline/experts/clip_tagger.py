@@ -14,6 +14,9 @@ Scores, per model family:
   ``softmax([s_noun, s_neutral])[0] = sigmoid(exp(logit_scale) * (cos_noun - cos_neutral))``. A tag thus means
   "this noun describes the frame better than saying nothing", which lets many nouns (or none) pass one threshold.
 
+Frames go through the checkpoint's own image processor: CLIP's centre-crops to a square, so objects at the edges
+of wide frames are not seen (as in CLIP's own zero-shot use); SigLIP's resizes the whole frame.
+
 Weights come from a local directory in the transformers layout (``config.json``, ``model.safetensors``, tokenizer
 and image-processor files) as written by ``save_pretrained``; nothing is downloaded.
 """
