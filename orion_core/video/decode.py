@@ -136,8 +136,7 @@ def read_frames(path: str | os.PathLike, indices: Sequence[int], *, decoder: str
     stats = stats if stats is not None else DecodeStats()
     start = time.perf_counter()
     info = info if info is not None else check_video(path, decode=False)
-    if not info.ok:
-        raise ValueError(f"{path}: read_frames was given a failed probe ({info.error})")
+    info.raise_error()  # a failed probe passed in: raise its typed error
     indices = [int(i) for i in indices]
     bad = [i for i in indices if not 0 <= i < info.frames]
     if bad:

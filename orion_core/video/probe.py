@@ -17,7 +17,7 @@ from typing import Iterable, Iterator
 from tqdm import tqdm
 
 from .container import inspect_container, signature_of
-from .errors import EmptyFileError, MissingFileError, NotAVideoError, VideoError
+from .errors import ERRORS_BY_REASON, EmptyFileError, MissingFileError, NotAVideoError, UndecodableError, VideoError
 from .image import inspect_image, is_image_path
 
 VIDEO_EXTENSIONS: frozenset[str] = frozenset({
@@ -44,6 +44,8 @@ class VideoInfo:
     """libav decoder name for videos (``h264``), Pillow format for images (``jpeg``)."""
     detail: str | None = None
     """The underlying library message when not ok (for people; not part of ``to_json``)."""
+    is_image: bool = False
+    """A still image probed as a single-frame video (decoded with Pillow, not a video decoder)."""
 
     def to_json(self) -> dict:
         """Plain dict: ``{path, ok, error}`` when not ok, else ``{path, ok, frames, fps, duration_s, width,
@@ -58,10 +60,10 @@ class VideoInfo:
         return cls(path=error.path, ok=False, error=error.reason, frames=None, fps=None, duration_s=None,
                    width=None, height=None, codec=None, detail=error.detail)
 
-    @property
-    def is_image(self) -> bool:
-        """True for a single-frame still image (no frame rate)."""
-        return self.ok and self.frames == 1 and self.fps is None
+    def raise_error(self) -> None:
+        """Raise the typed :class:`VideoError` this failed probe recorded (no-op when ok)."""
+        if not self.ok:
+            raise ERRORS_BY_REASON.get(self.error or "", UndecodableError)(self.path, self.detail)
 
 
 def check_video(path: str | os.PathLike, *, decode: bool = True, deep: bool = False) -> VideoInfo:
@@ -83,6 +85,11 @@ def check_video(path: str | os.PathLike, *, decode: bool = True, deep: bool = Fa
         raise NotAVideoError(path, "is a directory")
     if os.path.getsize(path) == 0:
         raise EmptyFileError(path, "0 bytes")
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:  # permissions, a device or FIFO, I/O errors: nothing a decoder can read
+        raise UndecodableError(path, f"cannot read the file: {exc}") from exc
     if is_image_path(path):
         try:
             img = inspect_image(path)
@@ -93,7 +100,7 @@ def check_video(path: str | os.PathLike, *, decode: bool = True, deep: bool = Fa
                 raise
         else:
             return VideoInfo(path=path, ok=True, error=None, frames=1, fps=None, duration_s=0.0,
-                             width=img.width, height=img.height, codec=img.codec)
+                             width=img.width, height=img.height, codec=img.codec, is_image=True)
     facts = inspect_container(path, decode=decode, deep=deep)
     duration = round(facts.frames / facts.fps, 6) if facts.fps else None
     return VideoInfo(path=path, ok=True, error=None, frames=facts.frames, fps=facts.fps, duration_s=duration,

@@ -82,6 +82,7 @@ def sample_frames(path: str | os.PathLike, counts: Mapping[str, int], *, decoder
     if not counts:
         raise ValueError("sample_frames needs at least one sampler")
     info = info if info is not None else check_video(path, decode=False)
+    info.raise_error()
     plan = {name: uniform_indices(info.frames, int(count)) for name, count in counts.items()}
     union = sorted({i for indices in plan.values() for i in indices})
     images = read_frames(path, union, decoder=decoder, info=info, stats=stats)  # (U, H, W, 3)

@@ -140,3 +140,13 @@ def test_falls_back_when_decord_miscounts_frames(media, monkeypatch):
     assert [decoded_index(f) for f in frames] == [0, 39]
     assert stats.decoder == "pyav" and "43" in stats.fallback
 
+
+
+def test_failed_probe_passed_in_raises_its_typed_error(media):
+    from orion_core.video.probe import probe
+
+    info = probe(media["truncated_mkv"])
+    with pytest.raises(errors.TruncatedVideoError):
+        read_frames(media["truncated_mkv"], [0], info=info)
+    with pytest.raises(errors.TruncatedVideoError):
+        sample_frames(media["truncated_mkv"], {"t_v": 8}, info=info)
