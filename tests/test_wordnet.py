@@ -23,3 +23,8 @@ def test_nouns_in_captions_without_a_pos_tagger():
     text = ("A small red ball enters from the left, stops, then two blue hoops, a large cross and a tent leave to "
             "the right. A person walks a dog.")
     assert nouns_in_text(text) == ["ball", "hoop", "cross", "tent", "person", "dog"]
+
+
+def test_colour_noun_pairs_are_not_compounds():
+    # WordNet knows "blue star" as a plant; in a caption it is a star that is blue.
+    assert nouns_in_text("a blue star and a tennis ball") == ["star", "tennis ball"]

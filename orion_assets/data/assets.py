@@ -63,7 +63,7 @@ def video_manifest(context: dg.AssetExecutionContext):
         {"path": str(path), "data_version": snap.version, "shard": shard},
         data_version=dg.DataVersion(digest),
         metadata={**orion.metadata(), **{k: plain(v) for k, v in summary.items()}, "cached": cached,
-                  "path": str(path), "raw_data_version": snap.version,
+                  "output_path": str(path), "raw_data_version": snap.version,
                   "bad_videos": table_md(bad, ["relpath", "error"])},
     )
     limit = config.data.max_bad_fraction
@@ -102,7 +102,7 @@ def filtered_dataset(context: dg.AssetExecutionContext, video_manifest: dict) ->
         report.pop("paths", None)
     published = publish_for_dvc(rows, out, data_versions, dvc)
     counts = report.get("counts", {})
-    metadata = {**orion.metadata(), "cached": cached, "path": str(out), "dataset_version": report["version"],
+    metadata = {**orion.metadata(), "cached": cached, "output_path": str(out), "dataset_version": report["version"],
                 "raw_data_version": data_versions[0], **published,
                 **{k: plain(v) for k, v in counts.items()}, "thresholds": plain(report.get("thresholds", {}))}
     if (out / "scores.png").exists():

@@ -111,7 +111,8 @@ def nouns_in_text(text: str) -> list[str]:
     found: dict[str, None] = {}
     i = 0
     while i < len(tokens):
-        if i + 1 < len(tokens):
+        # "traffic light" is one object; "blue star" (a colour, then a noun) is not the plant WordNet knows.
+        if i + 1 < len(tokens) and not _adjective(tokens[i]):
             pair = canonical_noun(f"{tokens[i]}_{tokens[i + 1]}")
             if pair is not None:
                 found.setdefault(pair, None)
@@ -137,14 +138,19 @@ def _noun_here(word: str, previous: str) -> bool:
     ("a large cross", though "cross" is mostly a verb). "leaves to the right" stays a verb.
     """
     counts = _pos_counts(word)
-    if counts["adj"] > max(counts["noun"], counts["verb"], counts["adv"]):
+    if _adjective(word):
         return False
     if counts["noun"] >= max(counts["verb"], counts["adv"]):
         return True
     if previous in _DETERMINERS:
         return True
-    prev = _pos_counts(previous) if previous else None
-    return bool(prev) and prev["adj"] > max(prev["noun"], prev["verb"])
+    return bool(previous) and _adjective(previous)
+
+
+def _adjective(word: str) -> bool:
+    """WordNet's corpus saw ``word`` mostly as an adjective."""
+    c = _pos_counts(word)
+    return c["adj"] > max(c["noun"], c["verb"], c["adv"])
 
 
 @lru_cache(maxsize=65536)

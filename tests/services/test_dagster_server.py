@@ -32,7 +32,7 @@ def dagster_dev(world_copy, tmp_path):
     port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home), "ORION_STORE": str(tmp_path / "store"),
            "ORION_DVC_REPO": str(tmp_path / "dvcproj"),
-           "ORION_OVERRIDES": f"data.source={world_copy};data.shard_size=8"}
+           "ORION_OVERRIDES": f"data.source={world_copy};data.shard_size=8;data.max_bad_fraction=0.3"}
     log = tmp_path / "dagster_dev.log"
     proc = start_service([str(VENV_BIN / "dagster"), "dev", "-m", "orion_assets.definitions", "-h", "127.0.0.1",
                           "-p", str(port)], log, env=env, cwd=ROOT)
