@@ -1,21 +1,24 @@
 """Decode chosen frames of a video in ONE forward pass (decord first, PyAV where decord fails).
 
-Why the access pattern matters more than the library (measured on this 2-core machine, see
+Why the access pattern matters more than the library (measured on this 2-core machine; numbers in
 benchmarks/results/decode_throughput.md):
 
 * Reading frames in **descending or random order** makes each read seek back to the previous key frame;
-  in a video with a single key frame that re-decodes from the start every time (8 frames of a 1500-frame
-  one-key-frame clip in reverse order: 1.2 s, against 0.3 s for 64 frames in ascending order).
+  in a video with a single key frame that re-decodes from the start every time (64 shuffled reads of a
+  1500-frame one-key-frame clip: 10.6 s, against 0.6 s for the same frames in ascending order).
 * Reading the **sorted, de-duplicated** indices one by one with decord (``vr[i]``) never goes back: between
   neighbouring indices decord decodes forward, and across GOPs it jumps to the next key frame, so each
-  packet is decoded at most once and whole GOPs without a wanted frame are skipped. On 2 cores this beat
-  decord's ``get_batch`` and a full sequential decode, and matched PyAV's sequential decode (which must
-  decode every packet up to the last wanted frame but converts only wanted frames to RGB).
+  packet is decoded at most once and whole GOPs without a wanted frame are skipped. For 64 of 120-1500
+  frames this ran at 0.2-0.9x the time of a full decode, on par with decord's ``get_batch`` and PyAV's
+  sequential decode (which decodes every packet up to the last wanted frame, converting only wanted ones).
+* For **every frame** (``read_all_frames``) per-frame decord reads cost 1.5-3x PyAV's sequential decode into
+  a preallocated array (720p: 3.6 s vs 1.2 s), so ``auto`` sends whole-file reads to PyAV first.
 
 So every reader here sorts, de-duplicates, reads ascending once, and scatters back to the caller's order.
-decord is the default; PyAV is the fallback (decord refuses a file, reports a frame count that disagrees
-with the container's packets, or fails mid-read) and can be forced with ``decoder="pyav"``
-(``VideoConfig.decoder``). A fallback is a second pass and is recorded in :class:`DecodeStats`.
+``auto``: decord first for sampled frames, PyAV first when every frame is wanted; the other backend is
+the fallback (a backend refuses the file, decord's frame count disagrees with the container's packets, or
+a read fails mid-way). ``decoder="decord"|"pyav"`` (``VideoConfig.decoder``) forces one. A fallback is a
+second pass and is recorded in :class:`DecodeStats`.
 """
 
 from __future__ import annotations
@@ -110,10 +113,13 @@ def _pyav_read(path: str, wanted: list[int]) -> np.ndarray:
     return out
 
 
-def _backends(decoder: str) -> tuple[str, ...]:
+def _backends(decoder: str, *, whole_file: bool = False) -> tuple[str, ...]:
+    """Backends to try in order (see the module doc for the measurements behind ``auto``)."""
     if decoder not in DECODERS:
         raise ValueError(f"decoder={decoder!r} is not one of {list(DECODERS)}")
-    return ("decord", "pyav") if decoder == "auto" else (decoder,)
+    if decoder != "auto":
+        return (decoder,)
+    return ("pyav", "decord") if whole_file else ("decord", "pyav")
 
 
 def read_frames(path: str | os.PathLike, indices: Sequence[int], *, decoder: str = "auto",
@@ -121,7 +127,8 @@ def read_frames(path: str | os.PathLike, indices: Sequence[int], *, decoder: str
     """Frames ``indices`` (any order, repeats allowed) of the video at ``path`` in one decode pass.
 
     Args:
-        decoder: ``auto`` (decord, PyAV fallback), ``decord`` or ``pyav``.
+        decoder: ``auto`` (decord first, or PyAV first when every frame is wanted; the other as fallback),
+            ``decord`` or ``pyav``.
         info: an ok :class:`VideoInfo` from an earlier probe; without it the container structure is checked
             first (demux only, no decoding - a few % of the decode time) so truncated files fail loudly.
         stats: filled in with the backend used, passes and timing.
@@ -148,7 +155,8 @@ def read_frames(path: str | os.PathLike, indices: Sequence[int], *, decoder: str
         stats.decoder, stats.passes, stats.frames_read = "image", 1, 1
         unique = read_image(path)[None]  # (1, H, W, 3)
     else:
-        unique = _read_unique(path, wanted, info, _backends(decoder), stats)
+        backends = _backends(decoder, whole_file=len(wanted) == info.frames)
+        unique = _read_unique(path, wanted, info, backends, stats)
     stats.seconds = time.perf_counter() - start
     position = {index: j for j, index in enumerate(wanted)}
     return unique[[position[i] for i in indices]]  # (K, H, W, 3), caller's order

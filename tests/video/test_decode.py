@@ -110,9 +110,11 @@ def test_read_frames_rejects_out_of_range(media):
 
 
 def test_read_all_frames_is_every_frame_in_order(media):
-    for decoder in ("decord", "pyav"):
-        frames = read_all_frames(media["good_fast_mp4"], decoder=decoder)
+    for decoder in ("auto", "decord", "pyav"):
+        stats = DecodeStats()
+        frames = read_all_frames(media["good_fast_mp4"], decoder=decoder, stats=stats)
         assert [decoded_index(f) for f in frames] == list(range(40))
+        assert stats.decoder == ("pyav" if decoder == "auto" else decoder)  # auto: whole-file reads -> PyAV
 
 
 def test_falls_back_to_pyav_when_decord_refuses(media, monkeypatch):
