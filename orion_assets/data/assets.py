@@ -85,6 +85,8 @@ def filtered_dataset(context: dg.AssetExecutionContext, video_manifest: dict) ->
 
     orion, store, dvc = context.resources.orion, context.resources.store, context.resources.dvc
     config = orion.load()
+    if isinstance(video_manifest.get("path"), str):  # the IO manager hands over a lone partition's value bare
+        video_manifest = {video_manifest["shard"]: video_manifest}
     rows = sorted((r for shard in sorted(video_manifest) for r in read_jsonl(Path(video_manifest[shard]["path"]))),
                   key=lambda r: r["relpath"])
     data_versions = sorted({p["data_version"] for p in video_manifest.values()})

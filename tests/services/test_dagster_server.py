@@ -43,8 +43,9 @@ def dagster_dev(world_copy, tmp_path):
         stop_service(proc)
 
 
-def test_graphql_launch_and_automation(dagster_dev):
+def test_graphql_launch_and_automation(dagster_dev, monkeypatch):
     port, home, log = dagster_dev
+    monkeypatch.setenv("DAGSTER_HOME", str(home))  # dagster.yaml reads its storage folder from it
     instance = dg.DagsterInstance.from_config(str(home))
     shards = _wait(lambda: sorted(instance.get_dynamic_partitions("shards")), 180, "raw_videos_sensor to register shards")
     client = DagsterGraphQLClient("127.0.0.1", port_number=port)
