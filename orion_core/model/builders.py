@@ -102,11 +102,12 @@ def build_llm(model: ModelConfig, *, device: str | torch.device | None = None, d
 
 def build_videoorion(config: OrionConfig, *, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
                      seed: int = 0, vision_hf_config: PretrainedConfig | None = None,
-                     llm_hf_config: PretrainedConfig | None = None) -> VideoOrion:
+                     llm_hf_config: PretrainedConfig | None = None, always_run_branches: bool = False) -> VideoOrion:
     """Build the whole model for ``config`` (sizes, paths and projector weights from ``config.model``).
 
     ``*_hf_config`` rebuild parts with exactly these architectures (random weights; used by checkpoint
-    loading, which then fills in the stored weights).
+    loading, which then fills in the stored weights). ``always_run_branches``: see :class:`VideoOrion`
+    (set it for DDP / ZeRO-3 training).
     """
     m = config.model
     with _seeded(seed):
@@ -122,7 +123,7 @@ def build_videoorion(config: OrionConfig, *, device: str | torch.device = "cpu",
     if m.video_projector_path and not _is_meta(device):
         load_projector_weights(video_projector, resolve_weights(m.video_projector_path, what="model.video_projector_path"))
     return VideoOrion(vision_encoder=encoder, video_projector=video_projector, object_projector=object_projector,
-                      llm=llm, t_v=config.video.t_v)
+                      llm=llm, t_v=config.video.t_v, always_run_branches=always_run_branches)
 
 
 def input_spec(config: OrionConfig, model: VideoOrion | None = None) -> InputSpec:

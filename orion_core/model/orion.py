@@ -34,8 +34,14 @@ class VideoOrion(nn.Module):
     """Two-branch video LLM. ``forward(batch)`` returns the LLM output (``loss`` when ``labels`` are given)."""
 
     def __init__(self, *, vision_encoder: VisionEncoder, video_projector: STCConnector,
-                 object_projector: ObjectProjector, llm: PreTrainedModel, t_v: int) -> None:
+                 object_projector: ObjectProjector, llm: PreTrainedModel, t_v: int,
+                 always_run_branches: bool = False) -> None:
+        """``always_run_branches``: run both branches on every forward, on a dummy input when a batch has no
+        video or no objects (its output is added times zero). Distributed training needs this: DDP expects
+        every trainable parameter to get a gradient, and ZeRO-3 ranks must all gather the same modules,
+        or they deadlock. The dummy costs one encoder pass over t_v + 1 frames."""
         super().__init__()
+        self.always_run_branches = always_run_branches
         self.vision_encoder = vision_encoder
         self.video_projector = video_projector
         self.object_projector = object_projector
@@ -134,7 +140,23 @@ class VideoOrion(nn.Module):
         if num_objects is not None and int(num_objects.sum()) > 0:
             num_objects = num_objects.to(dev)
             objects = self.encode_objects(batch["object_frames"].to(dev), batch["object_masks"].to(dev), num_objects)
-        return self.embed(input_ids, context, objects, num_objects)
+        embeds = self.embed(input_ids, context, objects, num_objects)
+        if self.always_run_branches and (context is None or objects is None):
+            embeds = embeds + self._idle_branches(context is None, objects is None).to(embeds.dtype)
+        return embeds
+
+    def _idle_branches(self, video: bool, objects: bool) -> torch.Tensor:
+        """Zero that depends on the branches a batch did not use (see ``always_run_branches``)."""
+        s, (h, w) = self.vision_encoder.image_size, self.vision_encoder.grid
+        zero = torch.zeros((), device=self.device)
+        if video:
+            dummy = torch.zeros(1, self.t_v, 3, s, s, device=self.device)
+            zero = zero + self.encode_video(dummy).sum() * 0
+        if objects:
+            frames = torch.zeros(1, 1, 3, s, s, device=self.device)
+            cover = torch.ones(1, 1, 1, h, w, device=self.device)
+            zero = zero + self.encode_objects(frames, cover, torch.ones(1, dtype=torch.long, device=self.device)).sum() * 0
+        return zero
 
     def forward(self, batch: dict[str, Any], **llm_kwargs: Any) -> Any:
         """LLM output (``loss``, ``logits``, ...) for a collated batch; ``llm_kwargs`` go to the LLM."""

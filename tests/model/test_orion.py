@@ -86,3 +86,19 @@ def test_mismatched_object_counts_fail_loudly(model, tokenizer, spec, make_sampl
     batch["num_objects"] = torch.tensor([1])
     with pytest.raises(ValueError, match="object placeholders"):
         model(batch)
+
+
+def test_always_run_branches_gives_every_stage3_parameter_a_gradient(model, tokenizer, spec, make_sample):
+    """Text-only / object-free batches still touch both projectors (DDP and ZeRO-3 need it)."""
+    text_only = {"conversations": [{"from": "human", "value": "how many sides has a cube?"},
+                                   {"from": "gpt", "value": "six"}], "video": None}
+    batch = collate([text_only], tokenizer=tokenizer, spec=spec)
+    model.train()
+    model.set_stage(3)
+    before = model(batch).loss.detach()
+    model.always_run_branches = True
+    loss = model(batch).loss
+    assert torch.equal(loss.detach(), before)  # the dummy adds exactly zero
+    loss.backward()
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert missing == []
