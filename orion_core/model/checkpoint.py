@@ -15,6 +15,7 @@ e.g. the projectors after stages 1-2) keeps it small; loading then builds the re
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Sequence
@@ -22,6 +23,7 @@ from typing import Sequence
 import torch
 from safetensors.torch import load_file, save_file
 from transformers import AutoConfig, AutoTokenizer, PreTrainedTokenizerBase
+from transformers.initialization import no_init_weights
 
 from orion_core.config import OrionConfig
 from orion_core.config.base import from_dict
@@ -97,7 +99,9 @@ def load_checkpoint(directory: str | Path, *, device: str | torch.device = "cpu"
         vis, llm = meta["vision_config"], meta["llm_config"]
         kwargs = {"vision_hf_config": AutoConfig.for_model(vis.pop("model_type"), **vis),
                   "llm_hf_config": AutoConfig.for_model(llm.pop("model_type"), **llm)}
-    model = build_videoorion(config, device=device, dtype=dtype, **kwargs)
+    # Every weight is about to be overwritten: skip random initialisation (minutes for a 7B model on CPU).
+    with no_init_weights() if complete else contextlib.nullcontext():
+        model = build_videoorion(config, device=device, dtype=dtype, **kwargs)
     state = load_file(str(weights), device=str(torch.device(device)))
     own = model.state_dict()
     expected = {k for k in own if k.split(".", 1)[0] in meta["modules"]}
