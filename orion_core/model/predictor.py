@@ -155,6 +155,7 @@ class OrionPredictor:
                 video_in = video_in.expand(self.spec.t_v, -1, -1, -1)
             context = self.model.encode_video(video_in[None])  # (1, N_v, d)
         self._state = {"context": context, "features": None, "frames": obj_frames, "raw_frames": raw_frames,
+                       "video": video, "object_indices": obj_idx,
                        "masks": dense,
                        "labels": list(labels or [])}
         return self
@@ -249,15 +250,27 @@ class OrionPredictor:
         st["labels"] = st["labels"] + ["referred"] * (len(st["masks"]) - len(st["labels"]))
         return self.ask(question, objects=[len(st["masks"]) - 1], **kwargs)
 
+    def _first_frame(self) -> np.ndarray:
+        """Video frame 0 (H, W, 3): referring boxes are drawn on it (PAPER.md), the object frames may start later."""
+        video = self._state["video"]
+        if isinstance(video, np.ndarray):
+            return video[0] if video.ndim == 4 else video
+        from orion_core.video.decode import read_frames
+
+        return read_frames(str(video), [0])[0]
+
     def _track_box(self, box: Sequence[float]) -> np.ndarray:
         frames = self._state["raw_frames"]  # track at full resolution; the box is in these pixels
+        starts_later = int(self._state["object_indices"][0]) != 0
+        if starts_later:  # segment the box on frame 0 and track it through the object frames
+            frames = np.concatenate([self._first_frame()[None], frames])
         if self._box_tracker is not None:
             masks = self._box_tracker(frames, box)
         else:
             from orion_core.pipeline import track_box  # segmenter (box -> mask) + tracker
 
-            masks = track_box(frames, np.asarray(box, dtype=np.float32), self.config)
-        masks = np.asarray(masks).astype(np.uint8).reshape(len(frames), *frames.shape[1:3])
+            masks = track_box(frames, np.asarray(box, dtype=np.float32), self.config, device=str(self.model.device))
+        masks = np.asarray(masks).astype(np.uint8).reshape(len(frames), *frames.shape[1:3])[int(starts_later):]
         masks = self._shrink(masks[..., None], nearest=True)[..., 0] > 0  # (t_o, h', w') like the stored masks
         if not masks.any():
             raise ValueError(f"the box {list(box)} gave an empty mask on every frame")

@@ -69,7 +69,9 @@ def test_refer_by_box_tracks_the_box_and_asks_about_it(model, tokenizer, model_c
                                preprocess=simple_preprocess, box_tracker=tracker)
     predictor.set_video(frames)  # no mask list at all
     answer = predictor.refer((20, 10, 40, 30), max_new_tokens=3)
-    assert seen["frames"].shape == (6, 48, 64, 3) and tuple(seen["box"]) == (20, 10, 40, 30)
+    # frame 0 (where the box is drawn) leads, then the 6 object frames (uniform centres start after frame 0)
+    assert seen["frames"].shape == (7, 48, 64, 3) and tuple(seen["box"]) == (20, 10, 40, 30)
+    np.testing.assert_array_equal(seen["frames"][0], frames[0])
     assert answer.object_indices == [0] and answer.labels == ["referred"]
     # the object token in the prompt is the one pooled from the tracked box mask
     # (frames shrink 48x64 -> 24x32, so the 20x20 box mask covers 10x10 of a 32x32 padded square of 8 px cells)
