@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data-version": ("orion_core.data.dvc_hash", "print the DVC md5 of a folder or file (the raw data version)"),
     "ask": ("orion_core.model.cli", "ask a VideoOrion checkpoint about a video (or a first-frame box): JSON answer"),
     "model-info": ("orion_core.model.info", "parameters per module, stage schedule and token counts of a preset"),
+    "masks": ("orion_core.pipeline.cli", "detect-segment-track one video: mask list + preview, JSON summary"),
 }
 
 

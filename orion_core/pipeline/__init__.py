@@ -1,1 +1,39 @@
-"""Detect-segment-track: tag frames, keep concrete nouns, pick key frames, detect, segment, track -> mask lists."""
+"""Detect-segment-track: tag frames, keep concrete nouns, pick key frames, detect, segment, track -> mask lists.
+
+Steps (PAPER.md) and where they live:
+1-3  tags.py / keyframes.py     tag n frames, WordNet concrete nouns, key frames (paper / uniform / no-split)
+4    objects.py                 detect on key frames with their nouns as prompts, box -> mask, merge duplicates
+5    tracking.py                split the t_o frames at the key frames, track, no re-adding, 64-object cap
+6    masklist.py / store.py     COCO-RLE mask lists, content-addressed by video bytes + config
+     detect_segment_track.py    one video at a time (``DetectSegmentTrack``)
+     run.py                     shards for the Dagster assets (``tag_shard``, ``mask_shard``)
+     referring.py               ``track_box``: a first-frame box -> masks on every frame
+     evaluate.py                ``evaluate_on_world``: quality against the synthetic world's ground truth
+Experts sit behind the Protocols in ``experts/base.py`` and are built by name (``experts.build_expert``).
+
+Submodules import on first use, so ``from orion_core.pipeline import MaskList`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {
+    "MaskList": "masklist", "MaskObject": "masklist", "MaskListError": "masklist", "object_from_masks": "masklist",
+    "select_keyframes": "keyframes", "frame_nouns": "keyframes",
+    "TagRecord": "tags",
+    "DetectSegmentTrack": "detect_segment_track",
+    "tag_shard": "run", "mask_shard": "run", "ShardReport": "run", "VideoRecord": "run", "find_tags": "run",
+    "track_box": "referring",
+    "evaluate_on_world": "evaluate",
+    "PipelineError": "errors", "ExpertError": "errors", "ExpertOutputError": "errors", "MissingTagsError": "errors",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = sorted(_LAZY)

@@ -59,3 +59,16 @@ class Tracker(Protocol):
         Frame 0 of the output is the given mask; an object that leaves the view gets empty masks.
         """
         ...
+
+
+@runtime_checkable
+class VideoAware(Protocol):
+    """Optional extra for backends that model the whole video (e.g. a static background for motion proposals).
+
+    The pipeline calls ``set_video`` with the frames it sampled from a video before asking the backend about
+    any of that video's frames; backends without it (GroundingDINO, SAM, ...) are simply not told.
+    """
+
+    def set_video(self, frames: np.ndarray) -> None:
+        """frames (T, H, W, 3) uint8 RGB sampled across the video, in time order."""
+        ...

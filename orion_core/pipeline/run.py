@@ -1,0 +1,209 @@
+"""Shard-level entry points for the Dagster assets ``keyframe_tags`` and ``object_masks``.
+
+    report = tag_shard(videos, config, n_frames=16, out_dir=tags_dir)       # steps 1-3 per video
+    report = mask_shard(videos, config, tags_dir=tags_dir, out_dir=masks_dir)  # steps 4-6, reads the tags
+    report.metadata()      # plain dict for the materialization
+    report.preview_png     # Path of a PNG (overlays on a few frames of a few videos), or None
+
+Outputs are content-addressed (see :mod:`.store`): a video already done under the same config is
+``cached`` and not recomputed. A video that cannot be decoded (VideoError) or that an expert chokes on
+(PipelineError, e.g. a backend breaking its Protocol) is recorded as ``failed`` with its reason and the
+shard goes on; any other exception is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+from orion_core.config import OrionConfig
+from orion_core.video.errors import MissingFileError, VideoError
+
+from .errors import MissingTagsError, PipelineError
+from .masklist import MaskList, MaskListError
+from .preview import masks_preview, tags_preview
+from .detect_segment_track import DetectSegmentTrack
+from .store import file_digest, masks_key, masks_path, tags_key, tags_path
+from .tags import TagRecord
+
+RECORDED_ERRORS = (VideoError, PipelineError, MaskListError)
+"""Per-video failures that are recorded while the shard goes on."""
+
+
+@dataclass
+class VideoRecord:
+    video_id: str
+    status: str
+    """``done`` (computed now), ``cached`` (found under the same content address) or ``failed``."""
+    error: str | None = None
+    """Short reason when failed (VideoError.reason / PipelineError.reason)."""
+    detail: str | None = None
+    """The full error message when failed."""
+    objects: int = 0
+    key_frames: int = 0
+    seconds_by_stage: dict[str, float] = field(default_factory=dict)
+    output: Path | None = None
+    """The tags / mask-list file of this video (None when failed)."""
+
+
+@dataclass
+class ShardReport:
+    stage: str
+    """``tags`` or ``masks``."""
+    config_key: str
+    """The content-address folder of this config (tags_key or masks_key)."""
+    records: list[VideoRecord]
+    preview_png: Path | None = None
+    seconds: float = 0.0
+    """Wall time of the whole shard."""
+
+    def metadata(self) -> dict[str, Any]:
+        """Aggregates for the asset materialization (plain JSON-able values)."""
+        by_status = Counter(r.status for r in self.records)
+        ok = [r for r in self.records if r.status != "failed"]
+        done = [r for r in self.records if r.status == "done"]
+        stages: dict[str, float] = {}
+        for r in done:
+            for stage, s in r.seconds_by_stage.items():
+                stages[stage] = stages.get(stage, 0.0) + s
+        return {
+            "stage": self.stage, "config_key": self.config_key, "videos": len(self.records),
+            "done": by_status["done"], "cached": by_status["cached"], "failed": by_status["failed"],
+            "failed_reasons": dict(Counter(r.error for r in self.records if r.status == "failed")),
+            "failed_videos": [r.video_id for r in self.records if r.status == "failed"][:50],
+            "mean_objects": round(float(np.mean([r.objects for r in ok])), 3) if ok else 0.0,
+            "mean_key_frames": round(float(np.mean([r.key_frames for r in ok])), 3) if ok else 0.0,
+            "seconds_by_stage": {k: round(v / len(done), 4) for k, v in stages.items()} if done else {},
+            "seconds_per_video": round(sum(stages.values()) / len(done), 4) if done else 0.0,
+            "seconds_total": round(self.seconds, 3),
+        }
+
+    def merge(self, other: "ShardReport") -> "ShardReport":
+        """One report for two parts of a shard (e.g. its pretraining and its instruction videos)."""
+        if other.stage != self.stage:
+            raise ValueError(f"cannot merge a {other.stage} report into a {self.stage} report")
+        key = self.config_key if self.config_key == other.config_key else f"{self.config_key}+{other.config_key}"
+        return ShardReport(stage=self.stage, config_key=key, records=self.records + other.records,
+                           preview_png=self.preview_png or other.preview_png, seconds=self.seconds + other.seconds)
+
+    def to_dict(self) -> dict[str, Any]:
+        records = [{**asdict(r), "output": str(r.output) if r.output else None} for r in self.records]
+        return {"metadata": self.metadata(), "records": records,
+                "preview_png": str(self.preview_png) if self.preview_png else None}
+
+
+def _run_shard(stage: str, videos: Sequence[tuple[str, Path]], one: Callable[[str, Path], VideoRecord],
+               progress: bool) -> list[VideoRecord]:
+    records = []
+    for video_id, path in tqdm(videos, desc=stage, disable=not progress, unit="video"):
+        try:
+            records.append(one(video_id, Path(path)))
+        except RECORDED_ERRORS as exc:
+            reason = getattr(exc, "reason", type(exc).__name__)
+            records.append(VideoRecord(video_id=video_id, status="failed", error=reason, detail=str(exc)))
+    return records
+
+
+def _digest(path: Path) -> str:
+    if not path.is_file():
+        raise MissingFileError(str(path))
+    return file_digest(path)
+
+
+def _preview_file(out_dir: Path, stage: str, key: str, records: list[VideoRecord], png: bytes | None) -> Path | None:
+    if png is None:
+        return None
+    ids = hashlib.sha256("|".join(sorted(r.video_id for r in records)).encode()).hexdigest()[:12]
+    path = out_dir / "previews" / f"{stage}-{key}-{ids}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(png)
+    return path
+
+
+def tag_shard(videos: Sequence[tuple[str, Path]], config: OrionConfig, *, n_frames: int, out_dir: Path,
+              progress: bool = True, device: str = "cpu") -> ShardReport:
+    """Steps 1-3 for every (video_id, path): tags, concrete nouns and key frames, one JSON per video."""
+    start = time.perf_counter()
+    out_dir = Path(out_dir)
+    key = tags_key(config, n_frames)
+    dst = DetectSegmentTrack(config, device=device)
+    shown: list[tuple[Path, TagRecord]] = []
+
+    def one(video_id: str, path: Path) -> VideoRecord:
+        digest = _digest(path)
+        target = tags_path(out_dir, key, digest)
+        if target.is_file():
+            tags, status = TagRecord.load(target), "cached"
+        else:
+            tags = dst.tag_video(str(path), n_frames=n_frames, video_digest=digest)
+            begin = time.perf_counter()
+            tags.save(target)
+            tags.seconds_by_stage["write"] = time.perf_counter() - begin
+            status = "done"
+        if len(shown) < config.pipeline.preview_videos:
+            shown.append((path, tags))
+        return VideoRecord(video_id=video_id, status=status, key_frames=len(tags.key_frames),
+                           seconds_by_stage=dict(tags.seconds_by_stage) if status == "done" else {}, output=target)
+
+    records = _run_shard("tags", videos, one, progress)
+    png = tags_preview(shown, decoder=config.video.decoder) if shown else None
+    return ShardReport(stage="tags", config_key=key, records=records,
+                       preview_png=_preview_file(out_dir, "tags", key, records, png), seconds=time.perf_counter() - start)
+
+
+def find_tags(tags_dir: Path, config: OrionConfig, video_digest: str, *, n_frames: int | None = None) -> TagRecord:
+    """The tags ``tag_shard`` wrote for this video under this config (the most tagged frames if several n)."""
+    if n_frames is not None:
+        path = tags_path(tags_dir, tags_key(config, n_frames), video_digest)
+        if path.is_file():
+            return TagRecord.load(path)
+    else:
+        wanted = config.pipeline.tagging_fields()
+        found = [TagRecord.load(p) for p in sorted(Path(tags_dir).glob(f"*/{video_digest}.tags.json"))]
+        found = [t for t in found if {k: v for k, v in t.tagging.items() if k != "n_frames"} == wanted]
+        if found:
+            return max(found, key=lambda t: t.n_frames)
+    raise MissingTagsError(f"no tags for video {video_digest[:12]} under {tags_dir} with this config "
+                           f"(n_frames={n_frames}); materialize keyframe_tags first")
+
+
+def mask_shard(videos: Sequence[tuple[str, Path]], config: OrionConfig, *, tags_dir: Path, out_dir: Path,
+               progress: bool = True, n_frames: int | None = None, device: str = "cpu") -> ShardReport:
+    """Steps 4-6 for every (video_id, path) from the tags in ``tags_dir``: one mask list per video."""
+    start = time.perf_counter()
+    out_dir = Path(out_dir)
+    dst = DetectSegmentTrack(config, device=device)
+    shown: list[tuple[Path, MaskList]] = []
+    keys: set[str] = set()
+
+    def one(video_id: str, path: Path) -> VideoRecord:
+        digest = _digest(path)
+        tags = find_tags(Path(tags_dir), config, digest, n_frames=n_frames)
+        key = masks_key(config, tags.config_key)
+        keys.add(key)
+        target = masks_path(out_dir, key, digest)
+        if target.is_file():
+            masks, status, seconds = MaskList.load(target), "cached", {}
+        else:
+            masks = dst.mask_video(str(path), tags)
+            begin = time.perf_counter()
+            masks.save(target)
+            seconds = {**masks.meta["seconds_by_stage"], "write": time.perf_counter() - begin}
+            status = "done"
+        if len(shown) < config.pipeline.preview_videos:
+            shown.append((path, masks))
+        return VideoRecord(video_id=video_id, status=status, objects=masks.num_objects,
+                           key_frames=len(masks.key_frames), seconds_by_stage=seconds, output=target)
+
+    records = _run_shard("masks", videos, one, progress)
+    key = sorted(keys)[0] if len(keys) == 1 else masks_key(config, "mixed")
+    png = masks_preview(shown, decoder=config.video.decoder) if shown else None
+    return ShardReport(stage="masks", config_key=key, records=records,
+                       preview_png=_preview_file(out_dir, "masks", key, records, png), seconds=time.perf_counter() - start)
