@@ -5,7 +5,7 @@ Steps (PAPER.md) and where they live:
 4    objects.py                 detect on key frames with their nouns as prompts, box -> mask, merge duplicates
 5    tracking.py                split the t_o frames at the key frames, track, no re-adding, 64-object cap
 6    masklist.py / store.py     COCO-RLE mask lists, content-addressed by video bytes + config
-     detect_segment_track.py    one video at a time (``DetectSegmentTrack``)
+     runner.py                  one video at a time (``DetectSegmentTrack``)
      run.py                     shards for the Dagster assets (``tag_shard``, ``mask_shard``)
      referring.py               ``track_box``: a first-frame box -> masks on every frame
      evaluate.py                ``evaluate_on_world``: quality against the synthetic world's ground truth
@@ -22,7 +22,7 @@ _LAZY = {
     "MaskList": "masklist", "MaskObject": "masklist", "MaskListError": "masklist", "object_from_masks": "masklist",
     "select_keyframes": "keyframes", "frame_nouns": "keyframes",
     "TagRecord": "tags",
-    "DetectSegmentTrack": "detect_segment_track",
+    "DetectSegmentTrack": "runner",
     "tag_shard": "run", "mask_shard": "run", "ShardReport": "run", "VideoRecord": "run", "find_tags": "run",
     "track_box": "referring",
     "evaluate_on_world": "evaluate",

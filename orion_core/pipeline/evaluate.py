@@ -27,7 +27,7 @@ from orion_core.config import OrionConfig
 
 from .masklist import MaskList
 from .objects import mask_iou
-from .detect_segment_track import DetectSegmentTrack
+from .runner import DetectSegmentTrack
 from .tags import TagRecord
 
 MATCH_IOU = 0.5

@@ -29,7 +29,7 @@ from orion_core.video.errors import MissingFileError, VideoError
 from .errors import MissingTagsError, PipelineError
 from .masklist import MaskList, MaskListError
 from .preview import masks_preview, tags_preview
-from .detect_segment_track import DetectSegmentTrack
+from .runner import DetectSegmentTrack
 from .store import file_digest, masks_key, masks_path, tags_key, tags_path
 from .tags import TagRecord
 
