@@ -11,8 +11,10 @@ benchmarks/results/decode_throughput.md):
   packet is decoded at most once and whole GOPs without a wanted frame are skipped. For 64 of 120-1500
   frames this ran at 0.2-0.9x the time of a full decode, on par with decord's ``get_batch`` and PyAV's
   sequential decode (which decodes every packet up to the last wanted frame, converting only wanted ones).
-* For **every frame** (``read_all_frames``) per-frame decord reads cost 1.5-3x PyAV's sequential decode into
-  a preallocated array (720p: 3.6 s vs 1.2 s), so ``auto`` sends whole-file reads to PyAV first.
+* For **every frame** (``read_all_frames``) PyAV's sequential decode into a preallocated array beat
+  decord's per-frame reads by 1.4-1.6x on 320x240 and larger clips in interleaved runs (720p: 1.2 s vs
+  1.7 s; decord won only on 176x144), so ``auto`` sends whole-file reads to PyAV first. Caveat: at load
+  averages of 6+ on the 2 shared cores PyAV's frame threads suffer most and one benchmark run flipped.
 
 So every reader here sorts, de-duplicates, reads ascending once, and scatters back to the caller's order.
 ``auto``: decord first for sampled frames, PyAV first when every frame is wanted; the other backend is
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import av
+from av.video.reformatter import VideoReformatter
 import decord
 import decord.logging
 import numpy as np
@@ -95,9 +98,12 @@ def _pyav_read(path: str, wanted: list[int]) -> np.ndarray:
         with av.open(path, mode="r") as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"  # frame threads: output is identical, decode is faster on 2 cores
+            # One reformatter for the whole pass: frame.to_ndarray(format=...) builds a new swscale context
+            # per frame, which made RGB conversion 5-8x slower than the decode itself (0.8 ms per 320x240).
+            to_rgb = VideoReformatter()
             for frame in container.decode(stream):
                 if decoded == wanted[got]:
-                    rgb = frame.to_ndarray(format="rgb24")  # (H, W, 3)
+                    rgb = to_rgb.reformat(frame, format="rgb24").to_ndarray()  # (H, W, 3)
                     if out is None:
                         # preallocated: stacking a list of HD frames costs a second copy and twice the memory
                         out = np.empty((len(wanted), *rgb.shape), dtype=np.uint8)
@@ -158,6 +164,8 @@ def read_frames(path: str | os.PathLike, indices: Sequence[int], *, decoder: str
         backends = _backends(decoder, whole_file=len(wanted) == info.frames)
         unique = _read_unique(path, wanted, info, backends, stats)
     stats.seconds = time.perf_counter() - start
+    if indices == wanted:
+        return unique  # already in the caller's order: skip a copy (a whole 720p clip is ~360 MB)
     position = {index: j for j, index in enumerate(wanted)}
     return unique[[position[i] for i in indices]]  # (K, H, W, 3), caller's order
 
