@@ -161,7 +161,7 @@ def filter_dataset(rows: Iterable[dict], config: OrionConfig, *, progress: bool 
             removed.append(_removed(row, "similarity", f"similarity {similarity:.3f} < {data.similarity_min}", entry))
         else:
             kept = {**sample, "video": sample.get("video") or row["path"], "video_id": vid,
-                    "shard": row.get("shard"), "scores": {"quality": entry["quality"], "similarity": entry["similarity"]},
+                    "shard": row.get("shard"), "split": row.get("split"), "scores": {"quality": entry["quality"], "similarity": entry["similarity"]},
                     "concepts": entry["concepts"]}
             candidates.append((row, kept))
 

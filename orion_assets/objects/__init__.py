@@ -1,0 +1,1 @@
+"""Object assets: keyframe_tags -> object_masks, per shard (detect-segment-track)."""
