@@ -1,0 +1,154 @@
+"""MLflow tracking and model registry for checkpoints: one run per checkpoint, created by Dagster.
+
+Embedded default (``tracking_uri`` empty): a local SQLite store under ``.orion/mlflow`` with artifacts beside it;
+no server runs. MLflow 3.17 refuses a plain ``./mlruns`` file store, so SQLite it is. Production or tests: set
+``tracking_uri`` (or ``$ORION_MLFLOW_URI``) to an ``http://`` server started with ``--artifacts-destination``
+(S3 in production); runs, datasets and model versions then live there.
+
+Why not ``dagster-mlflow``'s resource: it drives MLflow's global fluent state and keeps one MLflow run per
+Dagster run, while each checkpoint needs its own run (three stages can share one Dagster run) and its id must be
+handed to an out-of-process job. ``MlflowClient`` calls keep every call explicit about which run it touches.
+
+Weights are stored once: ``weights="upload"`` logs the export folder (safetensors + config, never the resumable
+DeepSpeed states) as the run's artifacts and registers the model version with that artifact URI as its source,
+so registering copies nothing. ``weights="reference"`` registers the checkpoint where it already lives (an
+``s3://`` prefix written by the job) without any upload.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Iterable
+
+import dagster as dg
+
+from orion_core.config import PROJECT_ROOT
+from orion_core.lineage import CheckpointLineage, DatasetRef
+
+ALIAS = "current"
+"""Alias of the newest checkpoint per stage (MLflow reserves ``latest``; ``models:/NAME/latest`` also works)."""
+TRAINING = "training"
+
+
+def param_text(value: Any) -> str:
+    """A param value as the job's MlflowReporter writes it (strings as they are, the rest as JSON), so the job
+    logging the same config again is accepted (MLflow refuses a param whose value changes)."""
+    return (value if isinstance(value, str) else json.dumps(value, default=str))[:6000]
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
+    for key, value in data.items():
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+class MlflowResource(dg.ConfigurableResource):
+    tracking_uri: str = os.environ.get("ORION_MLFLOW_URI", "")
+    """Tracking + registry URI (``http://host:port`` or ``sqlite:///...``); empty = embedded SQLite under
+    ``.orion/mlflow``."""
+    artifact_root: str = os.environ.get("ORION_MLFLOW_ARTIFACTS", "")
+    """Artifact location for a new experiment on a local store (empty = ``.orion/mlflow/artifacts``; a server
+    uses its own ``--artifacts-destination``)."""
+    experiment: str = "orion"
+    """Experiment that holds the training runs."""
+    weights: str = "upload"
+    """``upload``: log the export once as run artifacts and register that; ``reference``: register the export
+    where it lives (for ``s3://`` checkpoints), no copy."""
+
+    def uri(self) -> str:
+        if self.tracking_uri:
+            return self.tracking_uri
+        root = PROJECT_ROOT / ".orion" / "mlflow"
+        root.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{root / 'mlflow.db'}"
+
+    def client(self):
+        from mlflow import MlflowClient
+
+        if self.weights not in ("upload", "reference"):
+            raise ValueError(f"mlflow.weights={self.weights!r} is not one of ['upload', 'reference']")
+        return MlflowClient(tracking_uri=self.uri(), registry_uri=self.uri())
+
+    def _experiment_id(self, client) -> str:
+        exp = client.get_experiment_by_name(self.experiment)
+        if exp is not None:
+            return exp.experiment_id
+        location = None
+        if not self.uri().startswith(("http://", "https://", "databricks")):
+            # A local store would otherwise put artifacts under the process's working directory.
+            root = Path(self.artifact_root) if self.artifact_root else Path(self.uri()[len("sqlite:///"):]).parent / "artifacts"
+            location = self.artifact_root if "://" in self.artifact_root else root.resolve().as_uri()
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return client.create_experiment(self.experiment, artifact_location=location)
+        except MlflowException:  # another process created it meanwhile
+            return client.get_experiment_by_name(self.experiment).experiment_id
+
+    def start_run(self, *, lineage: CheckpointLineage, run_name: str, config: dict[str, Any]) -> str:
+        """Create the run for one checkpoint: lineage tags, the effective config as params + config.json."""
+        from mlflow.entities import Param
+
+        client = self.client()
+        run = client.create_run(self._experiment_id(client), run_name=run_name, tags=lineage.tags())
+        params = [Param(k, param_text(v)) for k, v in _flatten(config)]
+        for i in range(0, len(params), 100):  # MLflow takes at most 100 params per batch
+            client.log_batch(run.info.run_id, params=params[i:i + 100])
+        client.log_dict(run.info.run_id, config, "config.json")
+        return run.info.run_id
+
+    def log_datasets(self, run_id: str, datasets: Iterable[DatasetRef]) -> None:
+        """Each input as an MLflow dataset (name, digest, source) in the ``training`` context."""
+        from mlflow.data.dataset_source_registry import resolve_dataset_source
+        from mlflow.data.meta_dataset import MetaDataset
+        from mlflow.entities import DatasetInput, InputTag
+
+        inputs = []
+        for ref in datasets:
+            with warnings.catch_warnings():  # "source can be interpreted in multiple ways" for local paths
+                warnings.simplefilter("ignore")
+                source = resolve_dataset_source(ref.source)
+            entity = MetaDataset(source=source, name=ref.name, digest=ref.digest)._to_mlflow_entity()
+            inputs.append(DatasetInput(entity, tags=[InputTag("mlflow.data.context", TRAINING)]))
+        self.client().log_inputs(run_id, datasets=inputs)
+
+    def finish(self, run_id: str, status: str = "FINISHED") -> None:
+        """End the run (``FINISHED``, ``FAILED`` or ``KILLED``)."""
+        self.client().set_terminated(run_id, status)
+
+    def register(self, run_id: str, *, lineage: CheckpointLineage, export_dir: str | Path):
+        """Register the exported checkpoint as a new version of ``videoorion-stageN``; alias it ``current``."""
+        from mlflow.exceptions import MlflowException
+        from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
+
+        client = self.client()
+        if self.weights == "upload":
+            client.log_artifacts(run_id, str(export_dir), "export")
+            source = f"{client.get_run(run_id).info.artifact_uri}/export"
+        else:
+            source = str(export_dir) if "://" in str(export_dir) else Path(export_dir).resolve().as_uri()
+        name = lineage.model_name
+        try:
+            client.create_registered_model(name, description=f"VideoOrion stage-{lineage.stage} checkpoints")
+        except MlflowException as exc:
+            if exc.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
+                raise
+        version = client.create_model_version(name, source=source, run_id=run_id, tags=lineage.tags(),
+                                              description=f"stage {lineage.stage} of preset {lineage.preset}")
+        client.set_registered_model_alias(name, ALIAS, version.version)
+        client.set_tag(run_id, "orion.model_version", f"{name}/{version.version}")
+        return version
+
+    def model_version(self, name: str, version: str):
+        """The registered version, or None when this tracking store does not know it."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return self.client().get_model_version(name, str(version))
+        except MlflowException:
+            return None
