@@ -3,8 +3,8 @@
 Prints one JSON object: the answer and the attention each object token received (the paper's Fig. 3/7
 diagnostic); ``--figure PATH`` also saves the picture of attention beside the object masks.
 
-Objects come from ``--masks`` (a pipeline mask-list JSON for this video); without it the question is asked
-with context tokens only. ``--box`` asks the paper's referring question about the object under a first-frame
+Objects come from ``--masks`` (a pipeline mask-list JSON for this video); without it the preset's
+detect-segment-track pipeline runs on the video first, and ``--no-objects`` asks with context tokens only. ``--box`` asks the paper's referring question about the object under a first-frame
 box (the pipeline's segmenter turns the box into a mask and its tracker follows it).
 """
 
@@ -34,6 +34,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--checkpoint", required=True, help="checkpoint directory (save_checkpoint)")
     parser.add_argument("--box", type=_box, help="first-frame box x0,y0,x1,y1 in pixels: ask about that object")
     parser.add_argument("--masks", help="mask-list JSON of this video (orion_core.pipeline.masklist)")
+    parser.add_argument("--no-objects", action="store_true", help="ask without object tokens (skip the pipeline)")
     parser.add_argument("--figure", help="save the attention picture here (PNG)")
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--sample", action="store_true", help="sample instead of greedy decoding")
@@ -46,7 +47,7 @@ def main(argv: list[str]) -> int:
     from .predictor import OrionPredictor
 
     predictor = OrionPredictor.from_checkpoint(args.checkpoint, device=args.device)
-    masks = None
+    masks = None if args.no_objects else "pipeline"
     if args.masks:
         from orion_core.pipeline.masklist import MaskList
 

@@ -13,6 +13,7 @@ question costs one LLM generation plus one attention pass.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -127,10 +128,15 @@ class OrionPredictor:
                   labels: Sequence[str] | None = None) -> "OrionPredictor":
         """Sample and encode ``video`` (path or uint8 frames (T, H, W, 3)); masks give its objects.
 
-        ``masks``: a pipeline ``MaskList`` (its tracked ``frame_indices`` become the object frames), dense (N, t_o, H, W) masks
-        aligned with the sampled object frames, or None (no object tokens; ``refer`` still works).
+        ``masks``: a pipeline ``MaskList`` (its tracked ``frame_indices`` become the object frames), dense
+        (N, t_o, H, W) masks aligned with the sampled object frames, ``"pipeline"`` to run detect-segment-track
+        on the video file now (the preset's experts), or None (no object tokens; ``refer`` still works).
         """
-        tracked = [int(i) for i in getattr(masks, "frame_indices", ())] or None
+        if isinstance(masks, str) and masks == "pipeline":
+            masks = self.run_pipeline(video)
+        tracked = None
+        if getattr(masks, "frame_indices", ()):  # the tracked frames, plus key frames that only hold a detection
+            tracked = sorted({int(i) for i in masks.frame_indices} | {int(f) for o in masks.objects for f in o.frames})
         ctx_frames, obj_frames, obj_idx = self._frames(video, tracked)
         # Masks only matter at patch resolution: keep them (and the frames the figure draws them on) at the
         # encoder's scale, so 64 objects x 64 frames of HD masks never sit in memory.
@@ -139,6 +145,10 @@ class OrionPredictor:
         if masks is not None and hasattr(masks, "dense"):  # a MaskList
             labels = list(masks.labels) if labels is None else list(labels)
             dense = masks.dense([int(i) for i in obj_idx], *size)
+            for k in np.flatnonzero(~dense.any(axis=(1, 2, 3))):  # too small for nearest resizing
+                one = dataclasses.replace(masks, objects=(masks.objects[k],))  # full size, one object at a time
+                full = one.dense([int(i) for i in obj_idx])[0].astype(np.float32)  # (t_o, H, W)
+                dense[k] = self._shrink(full[..., None])[..., 0] > 0
         elif masks is not None:
             dense = np.asarray(masks).astype(bool)
             if dense.ndim == 4 and dense.shape[2:] != size:
@@ -159,6 +169,15 @@ class OrionPredictor:
                        "masks": dense,
                        "labels": list(labels or [])}
         return self
+
+    def run_pipeline(self, video: str | Path) -> Any:
+        """The video's mask list from detect-segment-track (tagging n_instruct frames, as for instruction data)."""
+        if isinstance(video, np.ndarray):
+            raise ValueError("the pipeline reads video files; pass masks for in-memory frames")
+        from orion_core.pipeline.runner import DetectSegmentTrack
+
+        dst = DetectSegmentTrack(self.config, device=str(self.model.device))
+        return dst.run(str(video), n_frames=self.config.video.n_instruct)[1]
 
     def _shrink(self, frames: np.ndarray, nearest: bool = False) -> np.ndarray:
         """(T, H, W, C) -> frames whose side the encoder sees is at most S pixels (aspect kept)."""

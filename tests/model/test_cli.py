@@ -73,3 +73,11 @@ def test_ask_about_a_box(checkpoint, video_file, capsys):
                      "--max-new-tokens", "3"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["question"] == "What is <o> doing in this video?" and len(result["objects"]) == 1
+
+
+def test_ask_runs_the_pipeline_without_a_mask_list(checkpoint, video_file, capsys):
+    pytest.importorskip("orion_core.pipeline.runner")
+    assert ask_main([str(video_file), "what moves?", "--checkpoint", str(checkpoint), "--max-new-tokens", "2"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert isinstance(result["objects"], list)  # whatever the classical experts found, each with its attention
+    assert sum(o["attention"] for o in result["objects"]) == pytest.approx(1.0 if result["objects"] else 0.0, abs=1e-3)

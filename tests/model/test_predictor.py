@@ -122,3 +122,16 @@ def test_mask_list_frames_become_the_object_frames(predictor):
     st = predictor._state
     assert st["frames"][:, 0, 0, 0].tolist() == [10 * i for i in tracked]
     assert st["masks"].shape[:2] == (1, 4) and st["masks"][0].reshape(4, -1).any(1).all()
+
+
+def test_tiny_objects_survive_shrinking(predictor):
+    from orion_core.pipeline.masklist import MaskList, object_from_masks
+
+    big = np.full((10, 96, 128, 3), 128, dtype=np.uint8)
+    by_frame = {f: np.zeros((96, 128), bool) for f in range(10)}
+    for f in range(10):
+        by_frame[f][41, 61] = True  # one pixel: nearest resizing to 24 x 32 would drop it
+    masklist = MaskList(height=96, width=128, objects=(object_from_masks(by_frame, label="star", key_frame=0, score=1.0),))
+    predictor.set_video(big, masks=masklist)
+    assert predictor._state["masks"].any(axis=(2, 3)).all()
+    predictor.ask("where is the star?", max_new_tokens=1)  # no EmptyObjectError
