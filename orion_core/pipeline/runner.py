@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from orion_core.config import OrionConfig
-from orion_core.video.decode import read_frames
+from orion_core.video.decode import DecodeStats, read_frames
 from orion_core.video.probe import VideoInfo, check_video
 from orion_core.video.sampling import Frames, sample_frames, uniform_indices
 
@@ -124,11 +124,14 @@ class DetectSegmentTrack:
         start = time.perf_counter()
         info = check_video(path, decode=False)
         t_o = self.config.video.t_o_for(float(info.duration_s or 0.0))
-        frames = sample_frames(path, {"n": n_frames, "t_o": t_o}, decoder=self.config.video.decoder, info=info)
+        stats = DecodeStats()
+        frames = sample_frames(path, {"n": n_frames, "t_o": t_o}, decoder=self.config.video.decoder, info=info,
+                               stats=stats)
         decode = time.perf_counter() - start
         tags = self.tag_video(path, n_frames=n_frames, video_digest=video_digest, frames=frames["n"], info=info)
         images = {i: img for f in frames.values() for i, img in zip(f.indices, f.images)}
         masks = self.mask_video(path, tags, images=images, info=info)
         seconds = {"decode": decode, **tags.seconds_by_stage, **masks.meta["seconds_by_stage"]}
         masks.meta["seconds_by_stage"] = seconds
+        masks.meta["decode_passes"] = stats.passes  # 1 for a healthy file: every stage reads the same frames
         return tags, masks

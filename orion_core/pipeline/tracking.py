@@ -3,13 +3,14 @@
 Clip i runs from key frame k_i to the next key frame k_(i+1): ``[k_i] + [t_o frames strictly between] + [k_(i+1)]``.
 Its last frame is the hand-off: the masks tracked onto k_(i+1) are the state of every live object there, and a
 detection on k_(i+1) that overlaps such a mask (IoU >= ``track_match_iou``) is that object re-detected. It is
-not added again; its fresh mask re-anchors the object's track (trackers drift, detections do not). Everything
-else detected on k_(i+1) becomes a new object. An object whose tracked mask vanished has left and is not
-carried further.
+not added again; its fresh mask re-anchors the object's track (trackers drift, detections do not), and a more
+confident sighting renames the object (label and score of its best detection). Everything else detected on
+k_(i+1) becomes a new object. An object whose tracked mask vanished has left and is not carried further.
+t_o frames before the first key frame belong to no clip: objects are tracked forwards only, as in the paper.
 
 The 64-object cap is enforced as objects appear: once more than ``max_objects`` objects exist, the lowest-scoring
-ones are dropped and no longer tracked. That is exactly "keep the highest scores": an object with
-``max_objects`` better-scored objects before it can never make the final list.
+ones are dropped and no longer tracked: an object with ``max_objects`` better-scored objects before it is out of
+the running (re-detection only ever raises the scores of those it lost to), so no work goes into tracking it.
 Images (one frame) and one-frame clips are not tracked: their masks are the key frame's.
 """
 

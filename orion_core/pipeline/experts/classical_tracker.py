@@ -71,8 +71,9 @@ def _window(predicted: np.ndarray, state: "_State") -> tuple[slice, slice]:
 
 
 def _centroid(mask: np.ndarray) -> tuple[float, float]:
-    ys, xs = np.nonzero(mask)
-    return float(xs.mean()), float(ys.mean())
+    """(x, y) centre of mass of a non-empty (H, W) bool mask."""
+    m = cv2.moments(mask.astype(np.uint8), binaryImage=True)
+    return m["m10"] / m["m00"], m["m01"] / m["m00"]
 
 
 def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:

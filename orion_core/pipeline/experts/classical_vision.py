@@ -167,8 +167,10 @@ def refine_mask(ycc: np.ndarray, coarse: np.ndarray, exclude: np.ndarray) -> np.
     band = grown2 & ~inner & ~ex
     refined = inner | (band & (d_obj < d_bg))
     n, labels = cv2.connectedComponents(refined.astype(np.uint8), connectivity=8)
-    keep = np.unique(labels[c.astype(bool) & refined])
-    out[y0:y1, x0:x1] = np.isin(labels, keep[keep > 0])
+    keep = np.zeros(n, bool)  # components touching the coarse mask, as a lookup table over labels
+    keep[labels[c.astype(bool) & refined]] = True
+    keep[0] = False
+    out[y0:y1, x0:x1] = keep[labels]
     return out
 
 
