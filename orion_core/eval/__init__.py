@@ -1,0 +1,37 @@
+"""Evaluation: benchmark loaders, answer extraction, the open-ended judge, referring metrics, the ablation.
+
+    from orion_core.eval import evaluate, write_result
+    result = evaluate("runs/stage3", "synthetic", config)    # checkpoint, OrionPredictor or any Predictor
+    write_result(result, "runs/eval/synthetic")
+
+Modules: ``items`` (Item, Source), ``benchmarks/`` (one loader per published format), ``answers`` (the MC
+extraction rule), ``prompts``, ``judge`` (Video-ChatGPT's protocol; local or HTTP judge), ``metrics``,
+``predictor`` (the Predictor protocol and the OrionPredictor adapter), ``run`` (evaluate), ``report``
+(files and chart), ``ablation`` (Table 4: video-only vs VideoOrion), ``cli`` (``orion eval``).
+Submodules import on first use, so ``from orion_core.eval import extract_choice`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {
+    "Item": "items", "Source": "items", "BenchmarkError": "items",
+    "BENCHMARKS": "benchmarks", "load_items": "benchmarks",
+    "extract_choice": "answers", "Extraction": "answers",
+    "Judge": "judge", "Judgement": "judge", "JudgeError": "judge", "build_judge": "judge",
+    "parse_judgement": "judge", "HTTPJudge": "judge", "TransformersJudge": "judge",
+    "caption_metrics": "metrics", "mc_summary": "metrics", "judge_summary": "metrics", "multi_binary": "metrics",
+    "Predictor": "predictor", "Referrer": "predictor", "OrionAnswerer": "predictor",
+    "EvalResult": "run", "evaluate": "run", "write_result": "run",
+    "AblationResult": "ablation", "run_ablation": "ablation", "ablation_markdown": "ablation",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = sorted(_LAZY)
