@@ -27,7 +27,7 @@ from .render import background, render
 from .scene import plan_scene, uniform_indices
 from .writer import CORRUPT_KINDS, write_corrupt, write_mp4
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 """Bump when the generator's output changes for the same config (invalidates old worlds' digests)."""
 SPLITS = {"pretrain": ("pt", 1), "instruct": ("in", 2), "benchmark": ("bm", 3)}
 DATASET_FILES = ("pretrain", "instruct", "benchmark_mc", "benchmark_ref")

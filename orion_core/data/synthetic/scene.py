@@ -26,8 +26,11 @@ from .vocabulary import COLOURS, EDGES, KINDS, SIZES, ObjectKind, radius_for
 
 
 def uniform_indices(num_frames: int, count: int) -> list[int]:
-    """The uniform-centres sampling rule: ``int((i + 0.5) * num_frames / count)`` for i < count."""
-    return [int((i + 0.5) * num_frames / count) for i in range(count)]
+    """The sampler the platform really uses (VideoLLaMA2's segment centres, :mod:`orion_core.video.sampling`), so
+    "missed by 8 uniform frames, caught by 64" holds for the frames the model and the pipeline actually see."""
+    from orion_core.video.sampling import uniform_indices as sampler_indices
+
+    return sampler_indices(num_frames, count)
 
 
 @dataclass(frozen=True, kw_only=True)
