@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ask": ("orion_core.model.cli", "ask a VideoOrion checkpoint about a video (or a first-frame box): JSON answer"),
     "model-info": ("orion_core.model.info", "parameters per module, stage schedule and token counts of a preset"),
     "masks": ("orion_core.pipeline.cli", "detect-segment-track one video: mask list + preview, JSON summary"),
+    "eval": ("orion_core.eval.cli", "score a checkpoint on a benchmark (JSON), or run the video-only vs VideoOrion ablation"),
 }
 
 

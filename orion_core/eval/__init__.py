@@ -25,6 +25,7 @@ _LAZY = {
     "Predictor": "predictor", "Referrer": "predictor", "OrionAnswerer": "predictor",
     "EvalResult": "run", "evaluate": "run", "write_result": "run",
     "AblationResult": "ablation", "run_ablation": "ablation", "ablation_markdown": "ablation",
+    "write_ablation": "ablation",
 }
 
 

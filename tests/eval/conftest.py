@@ -87,3 +87,14 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def tiny_predictor(eval_config):
+    """An OrionPredictor over a tiny random-weight VideoOrion (the tiny-cpu sizes, 6 object frames)."""
+    from orion_core.model.builders import build_videoorion
+    from orion_core.model.predictor import OrionPredictor
+    from orion_core.model.tokenizer import build_tokenizer
+
+    model = build_videoorion(eval_config, seed=0).eval()
+    return OrionPredictor(model=model, tokenizer=build_tokenizer(eval_config.model), config=eval_config)
