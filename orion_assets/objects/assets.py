@@ -79,4 +79,23 @@ def object_masks(context: dg.AssetExecutionContext, filtered_dataset: dict, keyf
     groups = shard_videos(filtered_dataset["train_json"], context.partition_key, config)
     reports = {split: mask_shard(videos, config, tags_dir=Path(keyframe_tags["path"]), out_dir=root)
                for split, videos in sorted(groups.items())}
-    return _output(reports, root, orion)
+    output = _output(reports, root, orion)
+    quality = ground_truth_quality(output.value["records"], config)
+    if quality:  # the synthetic world (or any source shipping its annotations) says how good the masks are
+        output = dg.Output(output.value, metadata={**output.metadata, "quality_vs_ground_truth": plain(quality),
+                                                   "mask_iou": quality["mask_iou"]}, data_version=output.data_version)
+    return output
+
+
+def ground_truth_quality(records: list, config) -> dict | None:
+    """Mask IoU etc. of this shard's mask lists against ``annotations/<video_id>.json`` where the source has them."""
+    from orion_core.pipeline.evaluate import score_against_ground_truth
+
+    if config.data.source.startswith("s3://"):
+        return None
+    from orion_core.data.ingest import resolve_source
+
+    ann_dir = Path(resolve_source(config.data.source)) / "annotations"
+    pairs = [(ann_dir / f"{vid}.json", out) for vid, status, out, _ in records
+             if out and status != "failed" and (ann_dir / f"{vid}.json").exists()]
+    return score_against_ground_truth(pairs) if pairs else None

@@ -95,6 +95,33 @@ def _score_tags(ann: Any, tags: TagRecord) -> dict[str, Any]:
             "key_pred": len(chosen), "key_true": len(ideal)}
 
 
+def score_against_ground_truth(pairs: list[tuple[str | Path, str | Path]]) -> dict[str, Any]:
+    """Quality of already-computed mask lists: ``pairs`` of (annotation json, mask list file) -> aggregates.
+
+    The cheap counterpart of :func:`evaluate_on_world` for assets: nothing is re-run, the shard's own outputs
+    are compared with the synthetic world's ground truth (same matching rule and measures).
+    """
+    from orion_core.data.synthetic import load_annotation
+
+    pair_ious, coverage, matched, predicted, tracks, labels_ok = [], [], 0, 0, 0, 0
+    for ann_path, masks_path in pairs:
+        scored = _score_masks(load_annotation(ann_path), MaskList.load(masks_path))
+        pair_ious += scored["pair_ious"]
+        coverage += scored["coverage"]
+        matched += scored["matched"]
+        predicted += scored["predicted"]
+        tracks += scored["tracks"]
+        labels_ok += scored["labels_ok"]
+    return {
+        "videos_scored": len(pairs),
+        "mask_iou": round(float(np.mean(pair_ious)), 4) if pair_ious else None,
+        "mask_iou_coverage": round(float(np.mean(coverage)), 4) if coverage else None,
+        "object_recall": round(_ratio(matched, tracks), 4),
+        "object_precision": round(_ratio(matched, predicted), 4),
+        "label_accuracy": round(_ratio(labels_ok, matched), 4),
+    }
+
+
 def _ratio(a: float, b: float) -> float:
     return round(float(a) / float(b), 4) if b else 0.0
 
