@@ -17,7 +17,6 @@ so registering copies nothing. ``weights="reference"`` registers the checkpoint 
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from pathlib import Path
@@ -31,20 +30,6 @@ from orion_core.lineage import CheckpointLineage, DatasetRef
 ALIAS = "current"
 """Alias of the newest checkpoint per stage (MLflow reserves ``latest``; ``models:/NAME/latest`` also works)."""
 TRAINING = "training"
-
-
-def param_text(value: Any) -> str:
-    """A param value as the job's MlflowReporter writes it (strings as they are, the rest as JSON), so the job
-    logging the same config again is accepted (MLflow refuses a param whose value changes)."""
-    return (value if isinstance(value, str) else json.dumps(value, default=str))[:6000]
-
-
-def _flatten(data: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
-    for key, value in data.items():
-        if isinstance(value, dict):
-            yield from _flatten(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", value
 
 
 class MlflowResource(dg.ConfigurableResource):
@@ -91,14 +76,12 @@ class MlflowResource(dg.ConfigurableResource):
             return client.get_experiment_by_name(self.experiment).experiment_id
 
     def start_run(self, *, lineage: CheckpointLineage, run_name: str, config: dict[str, Any]) -> str:
-        """Create the run for one checkpoint: lineage tags, the effective config as params + config.json."""
-        from mlflow.entities import Param
+        """Create the run for one checkpoint: lineage tags and the effective config as config.json.
 
+        The config's values become params when the job's rank 0 logs them (it is the one that ran that config).
+        """
         client = self.client()
         run = client.create_run(self._experiment_id(client), run_name=run_name, tags=lineage.tags())
-        params = [Param(k, param_text(v)) for k, v in _flatten(config)]
-        for i in range(0, len(params), 100):  # MLflow takes at most 100 params per batch
-            client.log_batch(run.info.run_id, params=params[i:i + 100])
         client.log_dict(run.info.run_id, config, "config.json")
         return run.info.run_id
 

@@ -1,0 +1,1 @@
+"""Training: the three stage checkpoints as Pipes-launched DeepSpeed jobs, tracked in MLflow."""

@@ -1,0 +1,47 @@
+"""stage1_checkpoint -> stage2_checkpoint -> stage3_checkpoint: DeepSpeed jobs launched through Dagster Pipes.
+
+Each asset is one call to :func:`.stage.train_stage`; the job itself is ``orion_core.train``. All three are in the
+``gpu`` pool (dagster_home/dagster.yaml bounds how many run at once) and eager: a new version of the filtered
+dataset or of the object masks (itself following a new DVC version of the raw data) makes them stale, and the
+automation sensor launches the re-training. Stage 1 is video-only (the job ignores masks there), so it does not
+depend on object_masks: a new mask config re-trains stages 2-3 only.
+"""
+
+import dagster as dg
+
+from .stage import train_stage
+
+RESOURCES = {"orion", "store", "mlflow", "deepspeed"}
+POOL = "gpu"
+ALL_SHARDS = dg.AssetIn(partition_mapping=dg.AllPartitionMapping())
+COMMON = dict(group_name="training", pool=POOL, required_resource_keys=RESOURCES, kinds={"deepspeed", "mlflow"},
+              automation_condition=dg.AutomationCondition.eager())
+
+
+@dg.asset(**COMMON, description="Stage 1, video-centric pretraining: only the video projector (STC connector) "
+                                "learns; no object tokens, so no mask input. Registered in MLflow as videoorion-stage1.")
+def stage1_checkpoint(context: dg.AssetExecutionContext, filtered_dataset: dict) -> dg.Output:
+    return train_stage(context, stage=1, filtered_dataset=filtered_dataset)
+
+
+@dg.asset(ins={"object_masks": ALL_SHARDS}, **COMMON,
+          description="Stage 2, object-centric pretraining from stage 1: only the object projector learns. "
+                      "Registered in MLflow as videoorion-stage2.")
+def stage2_checkpoint(context: dg.AssetExecutionContext, filtered_dataset: dict, object_masks: dict,
+                      stage1_checkpoint: dict) -> dg.Output:
+    return train_stage(context, stage=2, filtered_dataset=filtered_dataset, object_masks=object_masks,
+                       parent=stage1_checkpoint)
+
+
+@dg.asset(ins={"object_masks": ALL_SHARDS}, **COMMON,
+          description="Stage 3, multimodal instruction tuning from stage 2: everything but the vision encoder "
+                      "learns. Registered in MLflow as videoorion-stage3.")
+def stage3_checkpoint(context: dg.AssetExecutionContext, filtered_dataset: dict, object_masks: dict,
+                      stage2_checkpoint: dict) -> dg.Output:
+    return train_stage(context, stage=3, filtered_dataset=filtered_dataset, object_masks=object_masks,
+                       parent=stage2_checkpoint)
+
+
+training_assets = [stage1_checkpoint, stage2_checkpoint, stage3_checkpoint]
+training_job = dg.define_asset_job("training_job", selection=dg.AssetSelection.assets(*training_assets),
+                                   description="Train the three stages in order (each a Pipes-launched DeepSpeed job).")

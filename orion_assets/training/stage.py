@@ -1,0 +1,119 @@
+"""One training stage as the stage assets run it: inputs -> MLflow run -> Pipes-launched DeepSpeed job -> model version.
+
+The checkpoint lives at a content address (``<store>/stageN_checkpoint/<digest>/``) whose digest covers the stage,
+the effective config, the input data digests, the parent checkpoint and the world size (ZeRO states are
+partitioned per rank, so a resume needs the same world size). Re-materializing with the same inputs
+reuses a registered checkpoint; a half-finished one (cancelled run) resumes from its ``deepspeed/`` states.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import yaml
+
+from orion_core.data.ingest import resolve_source
+from orion_core.lineage import CheckpointLineage, DatasetRef, ParentCheckpoint, git_revision, json_digest
+
+from ..metadata import plain, png_markdown
+from .inputs import masks_index, raw_data_version, stale_mask_shards
+
+PIPES_JOB = Path(__file__).with_name("pipes_job.py")
+REGISTRATION = "registration.json"
+SUMMARY_KEYS = ("final_loss", "first_loss", "steps", "total_steps", "samples", "samples_per_s", "tokens_per_s",
+                "skipped_count", "skipped_by_reason", "objects_dropped", "train_s", "wall_s", "peak_memory_mb",
+                "world_size", "precision", "device", "resumed_from_step")
+
+
+def train_stage(context: dg.AssetExecutionContext, *, stage: int, filtered_dataset: dict,
+                object_masks: dict | None = None, parent: dict | None = None) -> dg.Output:
+    """Train stage ``stage`` (object stages get ``object_masks``, stages 2-3 the ``parent`` checkpoint's output)."""
+    res = context.resources
+    orion, store, mlflow, launcher = res.orion, res.store, res.mlflow, res.deepspeed
+    config = orion.load()
+    index, masks_digest = None, None
+    if object_masks is not None:
+        stale = stale_mask_shards(context.instance, filtered_dataset["dataset_version"])
+        if stale:
+            raise dg.Failure(f"object_masks of shards {stale} were not made from the current filtered_dataset "
+                             f"({filtered_dataset['dataset_version']}); materialize object_masks for them first")
+        index, masks_digest = masks_index(object_masks)
+    # The whole config, as in the job's own run key: a folder is only ever resumed by the run it belongs to.
+    digest = json_digest([stage, config.digest(), filtered_dataset["dvc_md5"], masks_digest,
+                          parent["digest"] if parent else None, launcher.world_size(), launcher.hostfile])
+    out = store.path(f"stage{stage}_checkpoint", digest)
+    name = f"videoorion-stage{stage}"
+    registered = _registered(out, mlflow, name)
+    if registered:  # same inputs, same config: this checkpoint exists and is registered
+        context.log.info(f"reusing {out} ({name} version {registered['version']})")
+        return _output(out, digest, registered, {}, cached=True)
+
+    out.mkdir(parents=True, exist_ok=True)
+    datasets = [
+        DatasetRef(name="raw_videos", digest=raw_data_version(context.instance), source=resolve_source(config.data.source)),
+        DatasetRef(name="filtered_dataset", digest=filtered_dataset["dvc_md5"], source=filtered_dataset["path"],
+                   version=filtered_dataset["dataset_version"]),
+    ]
+    if index is not None:
+        (out / "masks.json").write_text(json.dumps(index, indent=1, sort_keys=True))
+        datasets.append(DatasetRef(name="object_masks", digest=masks_digest, source=str(out / "masks.json")))
+    lineage = CheckpointLineage(
+        stage=stage, preset=config.name, config_digest=config.digest(), git=git_revision(), datasets=tuple(datasets),
+        parent=ParentCheckpoint(model_name=parent["model_name"], version=parent["model_version"],
+                                run_id=parent["mlflow_run_id"], path=parent["export"]) if parent else None,
+        run_id=context.run_id, asset_key=context.asset_key.to_user_string(),
+        extra={"world_size": str(launcher.world_size() or "hostfile"), "launcher": launcher.mode(),
+               "overrides": ";".join(orion.overrides), "checkpoint_digest": digest})
+    run_id = mlflow.start_run(lineage=lineage, run_name=f"stage{stage}-{context.run_id[:8]}", config=config.to_dict())
+    mlflow.log_datasets(run_id, datasets)
+    # The job gets the effective config as a file, not preset + overrides: it trains exactly what is recorded here
+    # even if configs/<preset>.yaml changes while the run waits in the queue.
+    (out / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=True))
+    args = ["--stage", str(stage), "--preset", str(out / "config.yaml"), "--data", filtered_dataset["train_json"],
+            "--video-root", resolve_source(config.data.source), "--out", str(out), "--mlflow-run-id", run_id]
+    args += ["--masks", str(out / "masks.json")] if index is not None else []
+    args += ["--init", parent["export"]] if parent else []
+    try:
+        invocation = launcher.run(context, script=PIPES_JOB, args=args,
+                                  env={"MLFLOW_TRACKING_URI": mlflow.uri(), "MLFLOW_RUN_ID": run_id})
+    except BaseException as exc:
+        # A cancelled run arrives as a BaseException (DagsterExecutionInterruptedError), a failed job as a Failure.
+        mlflow.finish(run_id, "FAILED" if isinstance(exc, Exception) else "KILLED")
+        error = out / "error.json"  # the job's typed error (diverging loss, unusable data, foreign --out)
+        if isinstance(exc, dg.Failure) and error.is_file():
+            raise dg.Failure(description=f"{exc.description}\n{error.read_text()}",
+                             metadata={"error": dg.MetadataValue.json(json.loads(error.read_text()))}) from exc
+        raise
+    lineage.write(out / "export")
+    version = mlflow.register(run_id, lineage=lineage, export_dir=out / "export")
+    mlflow.finish(run_id)
+    registered = {"model_name": name, "version": str(version.version), "run_id": run_id, "source": version.source,
+                  "tracking_uri": mlflow.uri()}
+    (out / REGISTRATION).write_text(json.dumps(registered, indent=2))
+    reported = {k: v for r in invocation.get_results() for k, v in (r.metadata or {}).items()}
+    return _output(out, digest, registered, reported, cached=False)
+
+
+def _registered(out: Path, mlflow, name: str) -> dict | None:
+    """The registration of a finished checkpoint at ``out``, when this tracking store still holds it."""
+    path = out / REGISTRATION
+    if not path.is_file() or not (out / "export").is_dir():
+        return None
+    registered = json.loads(path.read_text())
+    return registered if mlflow.model_version(name, registered["version"]) is not None else None
+
+
+def _output(out: Path, digest: str, registered: dict, reported: dict, *, cached: bool) -> dg.Output:
+    summary = json.loads((out / "summary.json").read_text()) if (out / "summary.json").is_file() else {}
+    meta = {**reported, **{k: plain(summary[k]) for k in SUMMARY_KEYS if summary.get(k) is not None}, "cached": cached,
+            "checkpoint_path": str(out / "export"), "mlflow_run_id": registered["run_id"],
+            "model_version": f"{registered['model_name']}/{registered['version']}",
+            "model_source": registered["source"], "tracking_uri": registered["tracking_uri"]}
+    if (out / "loss.png").is_file():
+        meta["loss_curve"] = png_markdown(out / "loss.png", "training loss")
+    value = {"path": str(out), "export": str(out / "export"), "digest": digest, "model_name": registered["model_name"],
+             "model_version": registered["version"], "mlflow_run_id": registered["run_id"]}
+    return dg.Output(value, data_version=dg.DataVersion(digest), metadata=meta)
+
