@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from .base import check, check_choice
 
-BENCHMARKS = ("synthetic", "mvbench", "egoschema", "perception_test", "videomme", "activitynet_qa", "videoref45k", "temporalbench")
+BENCHMARKS = ("synthetic", "mvbench", "egoschema", "perception_test", "videomme", "activitynet_qa", "videoref45k",
+              "temporalbench")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 
 from orion_core.config import OrionConfig
 
-from .run import EvalResult, evaluate
+from .run import EvalResult, evaluate, write_result
 
 VARIANTS = (("video_only", False), ("videoorion", True))
 UNREAD_RULES = ("empty", "no_match", "ambiguous")
@@ -61,6 +61,8 @@ class AblationResult:
     """Expected accuracy of a uniform guess per task (mean of 1/#options), and for dynamics/static/overall."""
     config_digest: str = ""
     notes: list[str] = field(default_factory=list)
+    training: list[dict[str, Any]] = field(default_factory=list)
+    """Per (seed, variant, stage) facts the train callable reported (``train.summaries``: steps, losses)."""
 
     def summary(self) -> dict[str, dict[str, dict[str, Any]]]:
         """variant (and ``delta``) -> row (task, dynamics, static, overall) -> mean/std/n over seeds."""
@@ -102,6 +104,14 @@ class AblationResult:
         objs = [run["mean_objects"] for run in self.runs["videoorion"] if run.get("mean_objects") is not None]
         if objs:
             facts.append(f"videoorion: {statistics.fmean(objs):.1f} object tokens per video on average")
+        for name, use_objects in VARIANTS:
+            for stage in sorted({t["stage"] for t in self.training if "stage" in t}):
+                rows = [t for t in self.training if t.get("stage") == stage and t.get("use_objects") == use_objects]
+                first = [t["first_loss"] for t in rows if t.get("first_loss") is not None]
+                final = [t["final_loss"] for t in rows if t.get("final_loss") is not None]
+                if rows and first and final:
+                    facts.append(f"{name} stage {stage}: {statistics.fmean(t['steps'] for t in rows):.0f} steps, "
+                                 f"loss {statistics.fmean(first):.2f} -> {statistics.fmean(final):.2f}")
         return facts
 
     def verdict(self) -> str:
@@ -118,7 +128,7 @@ class AblationResult:
         return {"seeds": self.seeds, "tasks": self.tasks, "dynamics_tasks": self.dynamics_tasks,
                 "min_gain": self.min_gain, "chance": self.chance, "runs": self.runs, "summary": self.summary(),
                 "gain": self.gain, "met": self.met, "verdict": self.verdict(), "diagnostics": self.diagnostics(),
-                "config_digest": self.config_digest, "notes": self.notes}
+                "config_digest": self.config_digest, "notes": self.notes, "training": self.training}
 
 
 def _run_record(result: EvalResult, *, seed: int, dynamics: Sequence[str], seconds: dict[str, float]) -> dict:
@@ -163,6 +173,7 @@ def run_ablation(train: TrainFn, config: OrionConfig, *, out_dir: str | Path, se
             t1 = time.perf_counter()
             result = evaluate(model, "synthetic", seeded, root=root, limit=limit, kinds=["mc"], progress=progress,
                               objects=None if use_objects else "none", device=device)
+            write_result(result, out / name / f"seed{seed}" / "eval")  # every answer, for a person to read
             run = _run_record(result, seed=seed, dynamics=dynamics,
                               seconds={"train_s": round(t1 - t0, 2), "eval_s": round(time.perf_counter() - t1, 2)})
             runs[name].append(run)
@@ -173,7 +184,8 @@ def run_ablation(train: TrainFn, config: OrionConfig, *, out_dir: str | Path, se
     if len(seeds) == 1:
         notes.append("one seed: no spread (std 0)")
     return AblationResult(seeds=seeds, tasks=tasks, dynamics_tasks=dynamics, min_gain=config.eval.ablation_min_gain,
-                          runs=runs, chance=chance, config_digest=config.digest(), notes=notes)
+                          runs=runs, chance=chance, config_digest=config.digest(), notes=notes,
+                          training=list(getattr(train, "summaries", [])))
 
 
 def _cell(stat: dict[str, Any], signed: bool = False) -> str:

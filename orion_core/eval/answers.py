@@ -39,7 +39,8 @@ _MARKER = re.compile(r"^\s*(?:\(([A-Za-z])\)|([A-Za-z])[.):])\s*")
 """A letter marker opening the answer: "(B)", "B.", "B)", "B:", "b)"."""
 _LEADING = re.compile(r"^\s*(?:\(([A-Za-z])\)|([A-Za-z])(?:[.):]|\s*$)|([B-HJ-Z])\s)")
 """Rule 4: a marker, a lone letter, or a capital other than A/I followed by a space ("B red ball")."""
-_ANYWHERE = re.compile(r"\(([A-Za-z])\)|(?<![A-Za-z'’])(?:([B-HJ-Z])|([AI])(?!\s+(?!(?:and|or)\b)[a-z]))(?![A-Za-z'’])")
+_ANYWHERE = re.compile(r"\(([A-Za-z])\)"
+                       r"|(?<![A-Za-z'’])(?:([B-HJ-Z])|([AI])(?!\s+(?!(?:and|or)\b)[a-z]))(?![A-Za-z'’])")
 """Rule 5: "(b)" or a standalone capital; "A"/"I" before a lower-case word other than and/or are words
 ("A ball", "I think")."""
 

@@ -4,6 +4,7 @@
     orion eval --checkpoint DIR --benchmark mvbench --root data/benchmarks/mvbench --limit 50 --out runs/eval
     orion eval --checkpoint DIR --objects none                            # no object tokens (video-only)
     orion eval --checkpoint DIR eval.judge=http eval.judge_base_url=http://127.0.0.1:8000/v1 eval.judge_model=m
+    orion eval --ablation world --preset tiny-cpu --out runs/ablation    # train both variants on the world
     orion eval --ablation my_pkg.train:train --preset tiny-cpu --out runs/ablation
 
 The config is the checkpoint's own (the preset it was trained with) unless ``--preset`` names another;
@@ -22,7 +23,8 @@ import sys
 def _parser() -> argparse.ArgumentParser:
     from .benchmarks import BENCHMARKS
 
-    p = argparse.ArgumentParser(prog="orion eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="orion eval", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", help="checkpoint folder (orion_core.model.save_checkpoint)")
     p.add_argument("--benchmark", default="synthetic", choices=sorted(BENCHMARKS))
     p.add_argument("--root", help="benchmark folder or s3:// prefix (default: data.source for synthetic, "
@@ -34,9 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="folder for scores.json, predictions.jsonl and the chart")
     p.add_argument("--device", default="cpu")
     p.add_argument("--predictions", action="store_true", help="include every item's record in the printed JSON")
-    p.add_argument("--ablation", metavar="MODULE:FUNCTION",
-                   help="run the video-only vs VideoOrion ablation with this training callable "
-                        "train(config, *, seed, use_objects, out_dir) -> checkpoint folder (needs --out)")
+    p.add_argument("--ablation", metavar="world|MODULE:FUNCTION",
+                   help="run the video-only vs VideoOrion ablation (needs --out): 'world' trains both variants "
+                        "on the synthetic world at --root (default data.source) with orion_core.train; or a "
+                        "callable train(config, *, seed, use_objects, out_dir) -> checkpoint folder")
+    p.add_argument("--max-steps", type=int, help="ablation 'world': cap on optimizer steps per stage")
     p.add_argument("--seeds", type=int, nargs="+", help="ablation seeds (default: eval.ablation_seeds)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("overrides", nargs="*", help="dotted config overrides, e.g. eval.max_new_tokens=16")
@@ -74,7 +78,18 @@ def main(argv: list[str]) -> int:
 
         if not args.out:
             parser.error("--ablation needs --out")
-        result = run_ablation(_callable(args.ablation), config, out_dir=args.out, seeds=args.seeds, root=args.root,
+        if args.ablation == "world":
+            from orion_core.data.ingest import resolve_source
+            from orion_core.train.reporting import JsonLinesReporter
+
+            from .ablation_train import WorldTrainer
+
+            world = args.root or resolve_source(config.data.source)
+            train = WorldTrainer(world_dir=world, work_dir=f"{args.out}/data", max_steps=args.max_steps,
+                                 reporter=JsonLinesReporter(sys.stderr))  # stdout carries the final JSON only
+        else:
+            train = _callable(args.ablation)
+        result = run_ablation(train, config, out_dir=args.out, seeds=args.seeds, root=args.root,
                               limit=args.limit, progress=not args.quiet, device=args.device)
         files = write_ablation(result, args.out)
         data = {"verdict": result.verdict(), "gain": result.gain, "met": result.met, "summary": result.summary(),

@@ -125,9 +125,10 @@ def caption_metrics(references: Mapping[str, Sequence[str]], predictions: Mappin
             _close_meteor(meteor)
         rouge, rouge_each = Rouge().compute_score(gts, res)
         cider, cider_each = Cider().compute_score(gts, res)
-    per_item = {i: {"BLEU@4": round(100.0 * float(bleu_each[3][k]), 2), "METEOR": round(100.0 * float(meteor_each[k]), 2),
-                    "ROUGE_L": round(100.0 * float(rouge_each[k]), 2), "CIDEr": round(100.0 * float(cider_each[k]), 2)}
-                for k, i in enumerate(ids)}
+    per_item = {i: {"BLEU@4": round(100.0 * float(bleu_each[3][k]), 2),
+                    "METEOR": round(100.0 * float(meteor_each[k]), 2),
+                    "ROUGE_L": round(100.0 * float(rouge_each[k]), 2),
+                    "CIDEr": round(100.0 * float(cider_each[k]), 2)} for k, i in enumerate(ids)}
     return {"BLEU@4": round(100.0 * float(bleu[3]), 2), "METEOR": round(100.0 * float(meteor_score), 2),
             "ROUGE_L": round(100.0 * float(rouge), 2), "CIDEr": round(100.0 * float(cider), 2),
             "SPICE": dict(SPICE_UNAVAILABLE), "count": len(ids), "per_item": per_item}

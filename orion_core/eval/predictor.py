@@ -192,13 +192,15 @@ def oracle_masks(item: Item, config: OrionConfig, *, endpoint_url: str | None = 
         raise ValueError(f"{item.benchmark}/{item.id}: oracle masks exist only for the synthetic world's videos")
     world = item.video.rsplit("/", 3)[0]  # <world>/videos/benchmark/<id>.mp4
     ann = json.loads(fetch(f"{world}/annotations/{video_id}.json", endpoint_url=endpoint_url).read_text())
+    track = sorted(set(uniform_indices(ann["num_frames"], config.video.t_o_for(float(ann["duration_s"])))))
+    wanted = set(track)
     objects = []
     for obj in ann["objects"]:
-        m = ann["masks"][str(obj["track_id"])]
-        if m["frames"]:
-            objects.append(MaskObject(label=f"{obj['colour']} {obj['name']}", key_frame=int(m["frames"][0]), score=1.0,
-                                      frames=tuple(int(f) for f in m["frames"]), rles=tuple(m["rle"])))
-    track = sorted(set(uniform_indices(ann["num_frames"], config.video.t_o_for(float(ann["duration_s"])))))
-    return MaskList(height=int(ann["height"]), width=int(ann["width"]), objects=tuple(objects[: config.model.max_object_tokens]),
-                    frame_indices=tuple(track), num_frames=int(ann["num_frames"]), video_path=item.video,
-                    meta={"source": "oracle"})
+        truth = ann["masks"][str(obj["track_id"])]
+        keep = [(int(f), rle) for f, rle in zip(truth["frames"], truth["rle"]) if int(f) in wanted]
+        if keep:  # an object seen only between the tracked frames could not be tracked by the pipeline either
+            objects.append(MaskObject(label=f"{obj['colour']} {obj['name']}", key_frame=keep[0][0], score=1.0,
+                                      frames=tuple(f for f, _ in keep), rles=tuple(r for _, r in keep)))
+    return MaskList(height=int(ann["height"]), width=int(ann["width"]),
+                    objects=tuple(objects[: config.model.max_object_tokens]), frame_indices=tuple(track),
+                    num_frames=int(ann["num_frames"]), video_path=item.video, meta={"source": "oracle"})

@@ -49,7 +49,8 @@ class EvalResult:
     model: dict[str, Any]
     """What answered (checkpoint path, predictor class, object source)."""
     records: list[dict[str, Any]]
-    """One dict per item: id, kind, task, groups, prompt, prediction, choice, rule, correct, judgement, error, seconds."""
+    """One dict per item: id, kind, task, groups, prompt, prediction, choice, rule, correct, judgement, error,
+    seconds."""
     scores: dict[str, Any]
     """Per kind: ``mc`` (overall, by_task, by_<group>, answer_rules), ``multi_binary`` (TemporalBench),
     ``open`` (judge aggregates), ``referring`` (caption metrics)."""

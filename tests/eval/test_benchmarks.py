@@ -54,7 +54,8 @@ def test_egoschema_keeps_hidden_answers_unlabelled(bench_root):
 def test_perception_test_area_and_reasoning(bench_root):
     items = load_items("perception_test", bench_root("perception_test"))
     assert [(i.id, i.task, i.answer) for i in items] == [
-        ("video_0001_0", "physics", "right"), ("video_0001_1", "semantics", "red"), ("video_0002_0", "memory", "a blue square")]
+        ("video_0001_0", "physics", "right"), ("video_0001_1", "semantics", "red"),
+        ("video_0002_0", "memory", "a blue square")]
     assert items[2].groups == {"reasoning": "explanatory"} and all(_exists(i.video) for i in items)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from orion_core.eval.metrics import SPICE_UNAVAILABLE, accuracy_table, caption_metrics, judge_summary, mc_summary, multi_binary
+from orion_core.eval.metrics import (SPICE_UNAVAILABLE, accuracy_table, caption_metrics, judge_summary, mc_summary,
+                                     multi_binary)
 
 
 def _rec(task, correct, error=None, rule="leading_letter", **extra):
@@ -13,7 +14,8 @@ def _rec(task, correct, error=None, rule="leading_letter", **extra):
 
 
 def test_mc_summary_counts_failures_as_wrong():
-    records = [_rec("count", True), _rec("count", False), _rec("order", True), _rec("order", False, error="missing file")]
+    records = [_rec("count", True), _rec("count", False), _rec("order", True),
+               _rec("order", False, error="missing file")]
     s = mc_summary(records, group_keys=["duration"])
     assert s["overall"] == {"correct": 2, "total": 4, "failed": 1, "accuracy": 50.0}
     assert s["by_task"]["order"] == {"correct": 1, "total": 2, "failed": 1, "accuracy": 50.0}
@@ -29,7 +31,8 @@ def test_multi_binary_needs_every_question_of_a_group():
                {"id": "2", "task": "motion", "correct": True, "extra": {"group": "v2"}},
                {"id": "3", "task": "motion", "correct": True, "extra": {"group": "v2"}}]
     s = multi_binary(records)
-    assert s["binary"]["accuracy"] == 75.0 and s["multi_binary"] == {"correct": 1, "total": 2, "failed": 0, "accuracy": 50.0}
+    assert s["binary"]["accuracy"] == 75.0
+    assert s["multi_binary"] == {"correct": 1, "total": 2, "failed": 0, "accuracy": 50.0}
     assert s["by_task"]["order"]["multi_binary"]["accuracy"] == 0.0
 
 
@@ -38,7 +41,8 @@ def test_judge_summary_keeps_unparseable_apart():
     no = {"pred": "no", "score": 1.0, "parsed": True}
     bad = {"pred": None, "score": None, "parsed": False}
     records = [{"task": "color", "judgement": yes, "error": None}, {"task": "color", "judgement": no, "error": None},
-               {"task": "number", "judgement": bad, "error": None}, {"task": "number", "judgement": None, "error": "truncated"}]
+               {"task": "number", "judgement": bad, "error": None},
+               {"task": "number", "judgement": None, "error": "truncated"}]
     s = judge_summary(records)["overall"]
     assert (s["accuracy"], s["score"], s["judged"], s["unparseable"], s["failed"]) == (50.0, 2.5, 2, 1, 1)
     assert judge_summary(records)["by_task"]["number"]["accuracy"] is None

@@ -73,7 +73,8 @@ def test_hidden_answers_are_skipped_and_counted(bench_root, eval_config):
 def test_videomme_groups_and_subtitles(bench_root, eval_config):
     root = bench_root("videomme")
     oracle = OracleAnswerer()
-    result = evaluate(oracle, "videomme", eval_config.with_overrides({"eval.subtitles": True}), root=root, progress=False)
+    with_subs = eval_config.with_overrides({"eval.subtitles": True})
+    result = evaluate(oracle, "videomme", with_subs, root=root, progress=False)
     assert set(result.scores["mc"]["by_duration"]) == {"short", "medium"}
     assert "subtitles are listed below:\nthe red square starts on the left" in oracle.asked[0]
     assert "subtitles" not in oracle.asked[2]

@@ -25,7 +25,8 @@ ANNOTATION_FILES = ("mc_question_valid.json", "all_valid.json", "mc_question_tes
 def load(source: Source) -> Iterator[Item]:
     name = next((n for n in ANNOTATION_FILES if source.exists(n)), None)
     if name is None:
-        raise BenchmarkError(f"Perception Test annotations not found under {source.root} (looked for {ANNOTATION_FILES})")
+        raise BenchmarkError(f"Perception Test annotations not found under {source.root} "
+                             f"(looked for {ANNOTATION_FILES})")
     data = source.read_json(name, what="Perception Test annotations")
     where = source.uri(name)
     if not isinstance(data, dict):

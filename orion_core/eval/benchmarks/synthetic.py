@@ -33,7 +33,8 @@ def load(source: Source) -> Iterator[Item]:
         idx = int(_field(r, "answer_idx", where))
         if 0 <= idx < len(candidates) and candidates[idx] != r.get("answer", candidates[idx]):
             raise BenchmarkError(f"{where}: {r['id']}: answer {r['answer']!r} is not candidate {idx}")
-        yield Item(id=str(_field(r, "id", where)), benchmark=NAME, kind="mc", video=source.uri(_field(r, "video", where)),
+        yield Item(id=str(_field(r, "id", where)), benchmark=NAME, kind="mc",
+                   video=source.uri(_field(r, "video", where)),
                    question=str(_field(r, "question", where)), task=str(_field(r, "task", where)),
                    candidates=candidates, answer=r.get("answer"), answer_idx=idx,
                    extra={"video_id": _video_id(r["video"])})
