@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -65,3 +68,54 @@ def materialize_upstream(instance: dg.DagsterInstance, resources: dict, *, masks
                                     resources=resources)
             assert result.success, f"{selection} [{partition}] failed"
     return sorted(snap.shards)
+
+
+@contextlib.contextmanager
+def dagster_dev(root: Path, env: dict[str, str], *, daemon: bool = True):
+    """`dagster dev` (webserver + daemon) over ``$DAGSTER_HOME`` with Orion's dagster.yaml; yields (port, log path)
+    and stops the whole process group afterwards (runs and their jobs included).
+
+    ``daemon=False`` starts only the webserver, with runs launched at once (DefaultRunCoordinator): launching and
+    cancelling runs work exactly as in the UI, while no sensor or automation launches runs of its own.
+    """
+    import yaml
+
+    from tests.conftest import ROOT, VENV_BIN, free_port, start_service, stop_service, wait_http
+
+    home = Path(env["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    settings = yaml.safe_load((ROOT / "dagster_home" / "dagster.yaml").read_text())
+    if not daemon:
+        settings["run_coordinator"] = {"module": "dagster.core.run_coordinator", "class": "DefaultRunCoordinator"}
+    (home / "dagster.yaml").write_text(yaml.safe_dump(settings))
+    port, log = free_port(), root / "dagster_dev.log"
+    command = ["dagster", "dev"] if daemon else ["dagster-webserver"]
+    proc = start_service([str(VENV_BIN / command[0]), *command[1:], "-m", "orion_assets.definitions", "-h",
+                          "127.0.0.1", "-p", str(port)], log, env={**os.environ, **env}, cwd=ROOT)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/server_info", 180, proc)
+        yield port, log
+    finally:
+        stop_service(proc)
+
+
+def wait_for(predicate, timeout: float, what: str, every: float = 2.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+def job_processes(marker: str) -> list:
+    """Live processes of a training job: the launcher and every rank (their command lines name ``marker``)."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        cmd = " ".join(proc.info["cmdline"] or [])
+        if "pipes_job.py" in cmd and marker in cmd and proc.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(proc)
+    return found
