@@ -1,10 +1,13 @@
-"""Three-stage training recipe (PAPER.md: Training, Tables 1 and 13)."""
+"""Three-stage training recipe (PAPER.md: Training, Tables 1 and 13) and the DeepSpeed job's knobs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from .base import check, check_choice
+
+SPLITS = ("pretrain", "instruct")
+"""Dataset splits a stage can train on (a train.json sample's ``split``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -19,12 +22,18 @@ class StageConfig:
     """Passes over the stage's data."""
     max_steps: int = 0
     """Stop after this many optimizer steps (0 = run the epochs)."""
+    splits: tuple[str, ...] = ()
+    """Dataset splits this stage trains on; empty = the paper's (stages 1-2: pretrain, stage 3: instruct)."""
 
     def __post_init__(self) -> None:
         check(self.lr > 0, "train stage lr must be > 0")
         check(self.global_batch >= 1 and self.micro_batch >= 1, "train stage batch sizes must be >= 1")
+        check(self.global_batch % self.micro_batch == 0,
+              f"train stage global_batch={self.global_batch} must be a multiple of micro_batch={self.micro_batch}")
         check(self.epochs > 0, "train stage epochs must be > 0")
         check(self.max_steps >= 0, "train stage max_steps must be >= 0")
+        for split in self.splits:
+            check_choice("train stage splits", split, SPLITS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,6 +58,22 @@ class TrainConfig:
     """DeepSpeed ZeRO stage (configs kept as files under configs/deepspeed/)."""
     seed: int = 0
     """Training seed."""
+    deepspeed_config: str = ""
+    """DeepSpeed JSON (relative to the project root); empty = ``configs/deepspeed/zero{zero_stage}.json``."""
+    grad_clip: float = 1.0
+    """Gradient-norm clipping (0 = off); fills the JSON's ``gradient_clipping: "auto"``."""
+    checkpoint_every: int = 500
+    """Optimizer steps between resumable DeepSpeed checkpoints (the last step is always saved)."""
+    keep_checkpoints: int = 2
+    """Resumable checkpoints kept in ``out/deepspeed`` (older ones are deleted once a newer one is complete)."""
+    loader_workers: int = 4
+    """DataLoader worker processes decoding videos and mask lists (0 = in the training process)."""
+    explode_factor: float = 10.0
+    """The job stops when a step's loss exceeds this times the median of the last ``explode_window`` steps."""
+    explode_window: int = 20
+    """Steps of loss history the explosion test compares against (it starts once the window is full)."""
+    log_every: int = 1
+    """Optimizer steps between metric reports (JSON line / MLflow)."""
 
     def __post_init__(self) -> None:
         check_choice("train.schedule", self.schedule, ("cosine", "constant"))
@@ -57,3 +82,15 @@ class TrainConfig:
         check(self.seq_len >= 16, "train.seq_len must be >= 16")
         check_choice("train.precision", self.precision, ("bf16", "fp16", "fp32"))
         check_choice("train.zero_stage", self.zero_stage, (0, 1, 2, 3))
+        check(self.grad_clip >= 0, "train.grad_clip must be >= 0")
+        check(self.checkpoint_every >= 1, "train.checkpoint_every must be >= 1")
+        check(self.keep_checkpoints >= 1, "train.keep_checkpoints must be >= 1")
+        check(self.loader_workers >= 0, "train.loader_workers must be >= 0")
+        check(self.explode_factor > 1.0, "train.explode_factor must be > 1")
+        check(self.explode_window >= 2, "train.explode_window must be >= 2")
+        check(self.log_every >= 1, "train.log_every must be >= 1")
+
+    def stage(self, stage: int) -> StageConfig:
+        """The recipe of training stage 1, 2 or 3."""
+        check(stage in (1, 2, 3), f"training stage must be 1, 2 or 3, got {stage}")
+        return getattr(self, f"stage{stage}")

@@ -1,0 +1,182 @@
+"""Turn one :class:`~orion_core.train.records.Record` into a model sample, or say exactly why it cannot be used.
+
+:class:`SampleLoader` is a map-style torch Dataset: DataLoader workers call it, so decoding (the dominant
+cost) runs beside the training step. It never raises for bad data: it returns :class:`Skipped` with a short
+reason (``video: truncated``, ``mask list missing``, ``mask list corrupt``, ``sequence too long``, ...) and the
+underlying message, and the stream (:mod:`.stream`) counts and logs it. Bugs still raise.
+
+A loaded sample is what :func:`orion_core.model.collate.collate` reads::
+
+    {"conversations": [...],
+     "video":          (t_v, 3, S, S) float32, or (1, 3, S, S) for an image (collate repeats it), or None,
+     "object_frames":  (T_o, 3, S, S) float32 of the mask list's tracked frames (None without objects),
+     "object_masks":   (N, T_o, h, w) float32 patch coverage (None without objects)}
+
+Object frames are the frames the pipeline tracked (``MaskList.frame_indices``), decoded in the same pass as
+the t_v context frames, so masks and the pixels they pool always belong together (as in the predictor).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import torch
+from torch.utils.data import Dataset
+from transformers import PreTrainedTokenizerBase
+
+from orion_core.config import OrionConfig
+from orion_core.model.collate import InputSpec
+from orion_core.model.mask_pooling import masks_to_grid
+from orion_core.model.template import IGNORE_INDEX, SequenceTooLongError, TemplateError, tokenize_conversation
+
+from .errors import SampleError
+from .records import Record
+
+
+@dataclass
+class Loaded:
+    """A usable sample (``sample`` as collate reads it) and what loading it noticed."""
+
+    id: str
+    sample: dict[str, Any]
+    tokens: int
+    """Sequence length after templating (placeholders included)."""
+    objects_dropped: int = 0
+    """Objects left out: beyond the object-token cap, or without a mask pixel on any tracked frame."""
+
+
+@dataclass
+class Skipped:
+    """A sample that cannot be used, with the reason (short, countable) and detail (for a person)."""
+
+    id: str
+    reason: str
+    detail: str = ""
+    media: str = ""
+
+
+@dataclass
+class SampleLoader(Dataset):
+    """records[i] -> :class:`Loaded` | :class:`Skipped`. Items of the stream are ``(position, record index)``."""
+
+    records: Sequence[Record]
+    config: OrionConfig
+    spec: InputSpec
+    tokenizer: PreTrainedTokenizerBase
+    use_objects: bool
+    _mean_std: tuple = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        from orion_core.video import transforms as T
+
+        siglip = self.config.model.vision_encoder == "siglip"  # the encoders were trained on different statistics
+        self._mean_std = (T.SIGLIP_MEAN, T.SIGLIP_STD) if siglip else (T.CLIP_MEAN, T.CLIP_STD)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, item: tuple[int, int]) -> tuple[int, Loaded | Skipped]:
+        position, index = item
+        record = self.records[index]
+        try:
+            return position, self.load(record)
+        except SampleError as exc:
+            return position, Skipped(id=record.id, reason=exc.reason, detail=exc.detail,
+                                     media=str(record.media or ""))
+
+    # ------------------------------------------------------------------ loading
+    def load(self, record: Record) -> Loaded:
+        """Decode and check one record; raises :class:`SampleError` for bad data."""
+        masklist = self._masklist(record) if (self.use_objects and record.media is not None) else None
+        video, frames, masks, dropped = None, None, None, 0
+        if record.media is not None:
+            video, frames, masks, dropped = self._visual(record, masklist)
+        num_objects = 0 if masks is None else masks.shape[0]
+        tokens = self._check_text(record, has_video=video is not None, num_objects=num_objects)
+        sample = {"conversations": list(record.conversations), "video": video,
+                  "object_frames": frames if num_objects else None, "object_masks": masks if num_objects else None}
+        return Loaded(id=record.id, sample=sample, tokens=tokens, objects_dropped=dropped)
+
+    def _masklist(self, record: Record) -> Any:
+        from orion_core.pipeline.masklist import MaskList, MaskListError
+
+        if record.masks is None:
+            raise SampleError("mask list missing", f"no mask list indexed for video {record.video_id!r}")
+        if not record.masks.is_file():
+            raise SampleError("mask list missing", f"no file at {record.masks}")
+        try:
+            masklist = MaskList.load(record.masks)
+        except (MaskListError, UnicodeDecodeError, ValueError, TypeError) as exc:
+            raise SampleError("mask list corrupt", f"{record.masks}: {exc}") from None
+        if masklist.num_objects and not masklist.frame_indices:
+            raise SampleError("mask list corrupt", f"{record.masks}: {masklist.num_objects} objects but no tracked frames")
+        return masklist
+
+    def _visual(self, record: Record, masklist: Any) -> tuple:
+        from orion_core.video.decode import read_frames
+        from orion_core.video.errors import VideoError
+        from orion_core.video.probe import check_video
+        from orion_core.video.sampling import uniform_indices
+        from orion_core.video.transforms import to_encoder_input
+
+        cfg = self.config.video
+        try:
+            info = check_video(str(record.media), decode=False)
+            ctx = [0] if info.is_image else uniform_indices(info.frames, cfg.t_v)
+            tracked = [int(i) for i in masklist.frame_indices] if masklist is not None and masklist.num_objects else []
+            if tracked and max(tracked) >= info.frames:
+                raise SampleError("mask list corrupt", f"{record.masks}: tracked frame {max(tracked)} beyond the "
+                                  f"video's {info.frames} frames ({record.media})")
+            wanted = sorted(set(ctx) | set(tracked))
+            images = read_frames(str(record.media), wanted, decoder=cfg.decoder, info=info)  # (U, H, W, 3)
+        except VideoError as exc:
+            raise SampleError(f"video: {exc.reason}", str(exc)) from None
+        where = {f: j for j, f in enumerate(wanted)}
+        mean, std = self._mean_std
+        video = to_encoder_input(images[[where[i] for i in ctx]], size=self.spec.image_size, mode=self.spec.resize_mode,
+                                 mean=mean, std=std)  # (t_v or 1, 3, S, S)
+        if not tracked:
+            return video, None, None, 0
+        frames = to_encoder_input(images[[where[i] for i in tracked]], size=self.spec.image_size,
+                                  mode=self.spec.resize_mode, mean=mean, std=std)  # (T_o, 3, S, S)
+        coverage, dropped = self._coverage(masklist, tracked, images.shape[1:3], record)
+        return video, frames, coverage, dropped
+
+    def _coverage(self, masklist: Any, tracked: list[int], size: tuple[int, int], record: Record) -> tuple:
+        """(N, T_o, h, w) patch coverage of the objects that have pixels, and how many were dropped."""
+        h, w = size
+        # Masks only matter at patch resolution: dense masks at (at most) the encoder's scale, in the frames'
+        # aspect, so the pad/crop geometry matches the frames (64 objects x 64 HD frames would be gigabytes).
+        side = min(h, w) if self.spec.resize_mode == "crop" else max(h, w)
+        scale = min(1.0, self.spec.image_size / side)
+        dh, dw = max(1, round(h * scale)), max(1, round(w * scale))
+        try:
+            dense = masklist.dense(tracked, dh, dw)  # (N, T_o, dh, dw) bool
+        except Exception as exc:  # pycocotools/cv2 reject malformed RLE in many ways; all mean a corrupt file
+            raise SampleError("mask list corrupt", f"{record.masks}: cannot decode masks ({type(exc).__name__}: {exc})") from None
+        coverage = masks_to_grid(torch.from_numpy(dense), grid=self.spec.grid, resize_mode=self.spec.resize_mode)
+        keep = coverage.flatten(1).sum(1) > 0  # objects with pixels on some tracked frame
+        coverage = coverage[keep][: self.spec.max_objects]
+        dropped = int(dense.shape[0] - coverage.shape[0])
+        return coverage, dropped
+
+    def _check_text(self, record: Record, *, has_video: bool, num_objects: int) -> int:
+        try:
+            row = tokenize_conversation(record.conversations, self.tokenizer,
+                                        num_context_tokens=self.spec.num_context_tokens, num_objects=num_objects,
+                                        has_video=has_video, max_length=self.spec.max_length)
+        except SequenceTooLongError as exc:
+            raise SampleError("sequence too long", str(exc)) from None
+        except TemplateError as exc:
+            raise SampleError("template", str(exc)) from None
+        # A sample whose answers were all cut off would give a 0/0 (NaN) loss: it teaches nothing.
+        if not any(label != IGNORE_INDEX for label in row.labels):
+            raise SampleError("no answer tokens", f"no answer token within seq_len={self.spec.max_length}")
+        return len(row.input_ids)
+
+
+def identity(item: Any) -> Any:
+    """DataLoader ``collate_fn`` for single items (module level, so worker processes can pickle it)."""
+    return item
+
