@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "model-info": ("orion_core.model.info", "parameters per module, stage schedule and token counts of a preset"),
     "masks": ("orion_core.pipeline.cli", "detect-segment-track one video: mask list + preview, JSON summary"),
     "eval": ("orion_core.eval.cli", "score a checkpoint on a benchmark (JSON), or run the video-only vs VideoOrion ablation"),
+    "train": ("orion_core.train.cli", "train one VideoOrion stage (1-3) as a DeepSpeed job; resumable, exports safetensors"),
 }
 
 
