@@ -6,6 +6,7 @@ import dagster as dg
 
 from .data.assets import filtered_dataset, raw_videos, video_manifest
 from .data.sensors import raw_videos_sensor
+from .evaluation.assets import evaluation_assets
 from .objects.assets import keyframe_tags, object_masks
 from .partitions import shard_partitions
 from .resources import DvcResource, OrionConfigResource, StoreResource
@@ -23,7 +24,8 @@ manifest_job = dg.define_asset_job("manifest_job", selection=dg.AssetSelection.a
                                    partitions_def=shard_partitions, description="Probe one shard of raw videos.")
 
 defs = dg.Definitions(
-    assets=[raw_videos, video_manifest, filtered_dataset, keyframe_tags, object_masks, *training_assets],
+    assets=[raw_videos, video_manifest, filtered_dataset, keyframe_tags, object_masks, *training_assets,
+            *evaluation_assets],
     sensors=[raw_videos_sensor, automation_sensor],
     jobs=[manifest_job, training_job],
     resources={"orion": OrionConfigResource(), "store": StoreResource(), "dvc": DvcResource(),

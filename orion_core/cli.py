@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "masks": ("orion_core.pipeline.cli", "detect-segment-track one video: mask list + preview, JSON summary"),
     "eval": ("orion_core.eval.cli", "score a checkpoint on a benchmark (JSON), or run the video-only vs VideoOrion ablation"),
     "train": ("orion_core.train.cli", "train one VideoOrion stage (1-3) as a DeepSpeed job; resumable, exports safetensors"),
+    "lineage": ("orion_core.audit.lineage", "the chain behind a registered model (scores <- stages <- data), from MLflow"),
+    "scores": ("orion_core.audit.scores", "latest benchmark scores per model version, from MLflow (--json)"),
 }
 
 
