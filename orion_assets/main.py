@@ -22,7 +22,7 @@ from orion_core.config import PROJECT_ROOT, load_preset
 
 from .data.ingest import observe_now
 from .definitions import defs
-from .resources import DvcResource, OrionConfigResource, StoreResource
+from .resources import OrionConfigResource, StoreResource
 
 
 # The console shows this script's one line per step; every event is still in the Dagster UI.
@@ -33,7 +33,7 @@ def _say(msg: str) -> None:
     print(f"[orion] {msg}", flush=True)
 
 
-def ensure_raw_data(config, dvc: DvcResource) -> None:
+def ensure_raw_data(config, dvc) -> None:
     """Generate the synthetic world where the (local) source is missing; version it with DVC."""
     source = config.data.source
     if source.startswith("s3://"):
@@ -55,17 +55,30 @@ def ensure_raw_data(config, dvc: DvcResource) -> None:
         dvc.push_targets(rel + ".dvc")
 
 
-def plan(asset_graph) -> list[tuple[list[dg.AssetKey], bool]]:
-    """Materializable assets in topological layers, each layer split into (keys, partitioned?) groups."""
+def plan(asset_graph) -> list[tuple[list[dg.AssetKey], object]]:
+    """Materializable assets in topological layers, each layer split by partitioning: (keys, partitions_def)."""
     steps = []
     for level in asset_graph.toposorted_asset_keys_by_level:
-        keys = [k for k in level if asset_graph.get(k).is_materializable]
-        for partitioned in (True, False):
-            group = sorted((k for k in keys if (asset_graph.get(k).partitions_def is not None) == partitioned),
-                           key=lambda k: k.to_user_string())
-            if group:
-                steps.append((group, partitioned))
+        groups: dict[object, list[dg.AssetKey]] = {}
+        for key in level:
+            node = asset_graph.get(key)
+            if node.is_materializable:
+                groups.setdefault(node.partitions_def, []).append(key)
+        for partitions_def, keys in sorted(groups.items(), key=lambda kv: kv[0] is None):
+            steps.append((sorted(keys, key=lambda k: k.to_user_string()), partitions_def))
     return steps
+
+
+def partition_keys(partitions_def, snap, config) -> list[str | None]:
+    """Which partitions the main command materializes: every shard; of static partitions (benchmarks), the ones the
+    preset names (``eval.benchmarks``)."""
+    if partitions_def is None:
+        return [None]
+    if isinstance(partitions_def, dg.DynamicPartitionsDefinition):
+        return sorted(snap.shards)
+    keys = partitions_def.get_partition_keys()
+    wanted = [k for k in keys if k in set(config.eval.benchmarks)]
+    return wanted or list(keys)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "dagster_home"))
     config = load_preset(args.preset, args.overrides)
     orion = OrionConfigResource(preset=args.preset, overrides=list(args.overrides))
-    store, dvc = StoreResource(), DvcResource()
-    resources = {"orion": orion, "store": store, "dvc": dvc}
+    resources = {**(defs.resources or {}), "orion": orion}  # the same resources the UI uses, preset from the CLI
+    store, dvc = resources["store"], resources["dvc"]
     started = time.time()
     ensure_raw_data(config, dvc)
     instance = dg.DagsterInstance.get()
@@ -87,9 +100,9 @@ def main(argv: list[str] | None = None) -> int:
          + (f" ({len(added)} new)" if added else ""))
     graph = defs.get_repository_def().asset_graph
     assets = list(defs.assets)
-    for keys, partitioned in plan(graph):
+    for keys, partitions_def in plan(graph):
         names = ", ".join(k.to_user_string() for k in keys)
-        for shard in (sorted(snap.shards) if partitioned else [None]):
+        for shard in partition_keys(partitions_def, snap, config):
             t0 = time.time()
             result = dg.materialize(assets, selection=keys, partition_key=shard, instance=instance,
                                     resources=resources, raise_on_error=False, tags={"orion/source": "main"},
