@@ -4,7 +4,7 @@ export DAGSTER_HOME := $(CURDIR)/dagster_home
 export NLTK_DATA := $(CURDIR)/.orion/nltk_data
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup run test test-fast ui
+.PHONY: setup run test test-fast ui mlflow-ui
 
 setup:
 	@scripts/setup.sh
@@ -24,3 +24,7 @@ test-fast: setup
 ## ui: the Dagster UI (webserver + daemon) on this data, http://127.0.0.1:3000
 ui: setup
 	.venv/bin/dagster dev -m orion_assets.definitions -h 127.0.0.1 -p 3000
+
+## mlflow-ui: the MLflow UI over the embedded store (runs, datasets, registered checkpoints), http://127.0.0.1:5000
+mlflow-ui: setup
+	.venv/bin/mlflow ui --backend-store-uri "$$(.venv/bin/python -c 'from orion_assets.resources.mlflow import MlflowResource; print(MlflowResource().uri())')" -h 127.0.0.1 -p 5000

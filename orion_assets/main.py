@@ -123,6 +123,10 @@ def _where_to_look(instance) -> None:
     _say("where to look:")
     _say(f"  Dagster UI : make ui   (DAGSTER_HOME={home} .venv/bin/dagster dev -m orion_assets.definitions "
          "-h 127.0.0.1 -p 3000, then open http://127.0.0.1:3000)")
+    mlflow = defs.resources.get("mlflow") if defs.resources else None
+    if mlflow is not None:
+        _say(f"  MLflow UI  : make mlflow-ui   (.venv/bin/mlflow ui --backend-store-uri {mlflow.uri()} "
+             "-h 127.0.0.1 -p 5000, then open http://127.0.0.1:5000; `orion lineage videoorion-stage3@latest`)")
     _say(f"  outputs    : {StoreResource().root} (content-addressed), data/ (DVC-tracked: data/raw.dvc, dvc.lock)")
 
 
