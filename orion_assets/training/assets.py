@@ -14,17 +14,24 @@ from .stage import train_stage
 RESOURCES = {"orion", "store", "mlflow", "deepspeed"}
 POOL = "gpu"
 ALL_SHARDS = dg.AssetIn(partition_mapping=dg.AllPartitionMapping())
-COMMON = dict(group_name="training", pool=POOL, required_resource_keys=RESOURCES, kinds={"deepspeed", "mlflow"},
-              automation_condition=dg.AutomationCondition.eager())
+# Plain eager would start stages 2-3 in the same run as a new filtered_dataset, before the (per-shard, hence
+# separately run) object_masks caught up with it: they would train on old masks. So an object stage also waits
+# while any object_masks shard has had its inputs change since that shard was last materialized.
+MASKS_CATCHING_UP = dg.AutomationCondition.any_deps_match(
+    dg.AutomationCondition.any_deps_updated().since(dg.AutomationCondition.newly_updated())
+).allow(dg.AssetSelection.assets("object_masks")).with_label("object_masks catching up with its inputs")
+EAGER = dg.AutomationCondition.eager()
+COMMON = dict(group_name="training", pool=POOL, required_resource_keys=RESOURCES, kinds={"deepspeed", "mlflow"})
 
 
-@dg.asset(**COMMON, description="Stage 1, video-centric pretraining: only the video projector (STC connector) "
-                                "learns; no object tokens, so no mask input. Registered in MLflow as videoorion-stage1.")
+@dg.asset(**COMMON, automation_condition=EAGER,
+          description="Stage 1, video-centric pretraining: only the video projector (STC connector) learns; no object "
+                      "tokens, so no mask input. Registered in MLflow as videoorion-stage1.")
 def stage1_checkpoint(context: dg.AssetExecutionContext, filtered_dataset: dict) -> dg.Output:
     return train_stage(context, stage=1, filtered_dataset=filtered_dataset)
 
 
-@dg.asset(ins={"object_masks": ALL_SHARDS}, **COMMON,
+@dg.asset(ins={"object_masks": ALL_SHARDS}, **COMMON, automation_condition=EAGER & ~MASKS_CATCHING_UP,
           description="Stage 2, object-centric pretraining from stage 1: only the object projector learns. "
                       "Registered in MLflow as videoorion-stage2.")
 def stage2_checkpoint(context: dg.AssetExecutionContext, filtered_dataset: dict, object_masks: dict,
@@ -33,7 +40,7 @@ def stage2_checkpoint(context: dg.AssetExecutionContext, filtered_dataset: dict,
                        parent=stage1_checkpoint)
 
 
-@dg.asset(ins={"object_masks": ALL_SHARDS}, **COMMON,
+@dg.asset(ins={"object_masks": ALL_SHARDS}, **COMMON, automation_condition=EAGER & ~MASKS_CATCHING_UP,
           description="Stage 3, multimodal instruction tuning from stage 2: everything but the vision encoder "
                       "learns. Registered in MLflow as videoorion-stage3.")
 def stage3_checkpoint(context: dg.AssetExecutionContext, filtered_dataset: dict, object_masks: dict,

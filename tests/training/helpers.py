@@ -45,13 +45,12 @@ def env_for(world: Path, root: Path, *, num_procs: int = 1, extra: tuple[str, ..
 
 
 def graph_assets() -> list:
-    """Every asset of the Orion graph (the definitions' assets plus the training assets)."""
-    from orion_assets.definitions import defs
+    """The Orion graph from raw videos to the three checkpoints (what follows, e.g. evaluation, left out)."""
+    from orion_assets.data.assets import filtered_dataset, raw_videos, video_manifest
+    from orion_assets.objects.assets import keyframe_tags, object_masks
     from orion_assets.training.assets import training_assets
 
-    assets = list(defs.assets)
-    names = {a.key for a in assets}
-    return assets + [a for a in training_assets if a.key not in names]
+    return [raw_videos, video_manifest, filtered_dataset, keyframe_tags, object_masks, *training_assets]
 
 
 def materialize_upstream(instance: dg.DagsterInstance, resources: dict, *, masks: bool = True) -> list[str]:
@@ -70,6 +69,19 @@ def materialize_upstream(instance: dg.DagsterInstance, resources: dict, *, masks
     return sorted(snap.shards)
 
 
+def write_instance_yaml(home: Path, *, daemon: bool = True) -> None:
+    """Orion's dagster.yaml in ``home``; without a daemon, runs start at once (DefaultRunCoordinator)."""
+    import yaml
+
+    from tests.conftest import ROOT
+
+    home.mkdir(parents=True, exist_ok=True)
+    settings = yaml.safe_load((ROOT / "dagster_home" / "dagster.yaml").read_text())
+    if not daemon:
+        settings["run_coordinator"] = {"module": "dagster.core.run_coordinator", "class": "DefaultRunCoordinator"}
+    (home / "dagster.yaml").write_text(yaml.safe_dump(settings))
+
+
 @contextlib.contextmanager
 def dagster_dev(root: Path, env: dict[str, str], *, daemon: bool = True):
     """`dagster dev` (webserver + daemon) over ``$DAGSTER_HOME`` with Orion's dagster.yaml; yields (port, log path)
@@ -78,16 +90,9 @@ def dagster_dev(root: Path, env: dict[str, str], *, daemon: bool = True):
     ``daemon=False`` starts only the webserver, with runs launched at once (DefaultRunCoordinator): launching and
     cancelling runs work exactly as in the UI, while no sensor or automation launches runs of its own.
     """
-    import yaml
-
     from tests.conftest import ROOT, VENV_BIN, free_port, start_service, stop_service, wait_http
 
-    home = Path(env["DAGSTER_HOME"])
-    home.mkdir(parents=True, exist_ok=True)
-    settings = yaml.safe_load((ROOT / "dagster_home" / "dagster.yaml").read_text())
-    if not daemon:
-        settings["run_coordinator"] = {"module": "dagster.core.run_coordinator", "class": "DefaultRunCoordinator"}
-    (home / "dagster.yaml").write_text(yaml.safe_dump(settings))
+    write_instance_yaml(Path(env["DAGSTER_HOME"]), daemon=daemon)
     port, log = free_port(), root / "dagster_dev.log"
     command = ["dagster", "dev"] if daemon else ["dagster-webserver"]
     proc = start_service([str(VENV_BIN / command[0]), *command[1:], "-m", "orion_assets.definitions", "-h",

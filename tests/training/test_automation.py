@@ -1,0 +1,65 @@
+"""Declarative automation of the stages, evaluated in-process over recorded events (no runs): a new raw-data
+version re-trains stage 1 with the new filtered dataset, and stages 2-3 only once object_masks caught up."""
+
+import dagster as dg
+
+from orion_assets.definitions import defs
+from orion_assets.partitions import SHARDS
+
+SHARD_KEYS = ["shard-00000", "shard-00001"]
+PER_SHARD = ("video_manifest", "keyframe_tags", "object_masks")
+STAGES = ("stage1_checkpoint", "stage2_checkpoint", "stage3_checkpoint")
+# Raw data to the checkpoints (what comes after, e.g. evaluation, is not this test's business).
+SELECTION = dg.AssetSelection.assets(*PER_SHARD, "filtered_dataset", *STAGES)
+
+
+def _evaluate(instance, cursor=None):
+    return dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=SELECTION, cursor=cursor)
+
+
+def _materialized(instance, *keys: str) -> None:
+    for key in keys:
+        for partition in (SHARD_KEYS if key in PER_SHARD else [None]):
+            instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key, partition=partition))
+
+
+def _shard_done(instance, shard: str) -> None:
+    """One shard's keyframe_tags + object_masks run finished (tags first, as in the run)."""
+    for key in ("keyframe_tags", "object_masks"):
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key, partition=shard))
+
+
+def _observe(instance, version: str) -> None:
+    instance.report_runless_asset_event(dg.AssetObservation(asset_key="raw_videos",
+                                                            tags={"dagster/data_version": version}))
+
+
+def test_new_raw_version_retrains_in_order():
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(SHARDS, SHARD_KEYS)
+        _observe(instance, "v1")
+        _materialized(instance, "video_manifest", "filtered_dataset", "keyframe_tags", "object_masks", *STAGES)
+        result = _evaluate(instance)
+        assert result.total_requested == 0  # everything up to date
+
+        def tick(*materialized: str) -> dict[str, int]:
+            nonlocal result
+            _materialized(instance, *materialized)
+            result = _evaluate(instance, result.cursor)
+            return {k.to_user_string(): n for k in defs.resolve_asset_graph().get_all_asset_keys()
+                    if (n := result.get_num_requested(k))}
+
+        _observe(instance, "v1")  # the sensor's first tick re-records the current version: nothing is stale
+        assert tick() == {}
+        _observe(instance, "v2")  # a new DVC version of the raw data
+        assert tick() == {"video_manifest": 2}
+        assert tick("video_manifest") == {"filtered_dataset": 1, "stage1_checkpoint": 1}
+        # The masks of the old dataset must not feed stages 2-3: they wait for object_masks.
+        assert tick("filtered_dataset", "stage1_checkpoint") == {"keyframe_tags": 2, "object_masks": 2}
+        assert tick() == {}  # still waiting (the daemon would also see object_masks in progress)
+        _shard_done(instance, SHARD_KEYS[0])
+        assert tick() == {}  # the other shard still has old masks
+        _shard_done(instance, SHARD_KEYS[1])
+        assert tick() == {"stage2_checkpoint": 1, "stage3_checkpoint": 1}
+        assert tick("stage2_checkpoint", "stage3_checkpoint") == {}
+
