@@ -14,6 +14,11 @@ steps; they differ only in the mask lists each video gets:
   no change), so the video-only stage 2 exports its init unchanged (``max_steps=0``) instead of running them.
 
 Each stage starts from the previous stage's export; the stage-3 export is what the ablation evaluates.
+
+``mc_instruct=True`` adds, for both variants alike, one conversation per instruct video asking the world's
+multiple-choice questions about *that training video* in the evaluation's prompt, answered ``(B) text``:
+the instruct split never shows the benchmark's question forms or options, and without them a small model
+never learns to name an option. Benchmark videos and questions are untouched (different videos, another seed).
 """
 
 from __future__ import annotations
@@ -31,25 +36,54 @@ class WorldTrainer:
     """``train(config, *, seed, use_objects, out_dir) -> stage-3 checkpoint folder`` (see the module doc)."""
 
     def __init__(self, *, world_dir: str | Path, work_dir: str | Path, max_steps: int | None = None,
-                 reporter: Any = None) -> None:
+                 reporter: Any = None, mc_instruct: bool = False) -> None:
         self.world = Path(world_dir)
         self.work = Path(work_dir)
         self.max_steps = max_steps
         """Cap on optimizer steps per stage (None: each stage's epochs)."""
+        self.mc_instruct = mc_instruct
         self.reporter = reporter
         self.summaries: list[dict[str, Any]] = []
 
     def data(self) -> Path:
         """train.json: every pretrain and instruct record of the world, with its split and video id."""
-        path = self.work / "train.json"
+        path = self.work / ("train_mc.json" if self.mc_instruct else "train.json")
         if not path.is_file():
             records = []
             for split in ("pretrain", "instruct"):
                 for sample in json.loads((self.world / f"{split}.json").read_text()):
                     records.append({**sample, "video_id": sample["id"], "split": split})
+            if self.mc_instruct:
+                records += self._mc_records([r for r in records if r["split"] == "instruct"])
             self.work.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(records))
         return path
+
+    def _mc_records(self, instruct: list[dict]) -> list[dict]:
+        """Multiple-choice conversations about the instruct videos, in the evaluation's prompt and answer form."""
+        import numpy as np
+
+        from orion_core.data.synthetic.questions import AnswerPositions, mc_items
+
+        from .answers import letter_of
+        from .items import Item
+        from .prompts import mc_prompt
+
+        positions = AnswerPositions(np.random.default_rng([7, 7]))
+        out = []
+        for k, rec in enumerate(instruct):
+            ann = json.loads((self.world / "annotations" / f"{rec['video_id']}.json").read_text())
+            turns: list[dict[str, str]] = []
+            for q in mc_items(ann, np.random.default_rng([7, k]), positions, video=rec["video"]):
+                item = Item(id=q["id"], benchmark="synthetic", kind="mc", video=rec["video"], question=q["question"],
+                            task=q["task"], candidates=tuple(q["candidates"]), answer_idx=q["answer_idx"])
+                human = mc_prompt(item)
+                turns += [{"from": "human", "value": f"<video>\n{human}" if not turns else human},
+                          {"from": "gpt", "value": f"({letter_of(q['answer_idx'])}) {q['answer']}"}]
+            if turns:
+                out.append({"id": f"{rec['video_id']}_mc", "video": rec["video"], "video_id": rec["video_id"],
+                            "split": "instruct", "conversations": turns})
+        return out
 
     def masks(self, config: OrionConfig, *, use_objects: bool) -> Path:
         """Mask index for a variant: ground truth (VideoOrion) or one empty mask list per video (video-only)."""

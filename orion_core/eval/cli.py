@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
                         "on the synthetic world at --root (default data.source) with orion_core.train; or a "
                         "callable train(config, *, seed, use_objects, out_dir) -> checkpoint folder")
     p.add_argument("--max-steps", type=int, help="ablation 'world': cap on optimizer steps per stage")
+    p.add_argument("--mc-instruct", action="store_true",
+                   help="ablation 'world': also train both variants on multiple-choice questions about the "
+                        "instruct videos (the answer format the benchmark asks for)")
     p.add_argument("--seeds", type=int, nargs="+", help="ablation seeds (default: eval.ablation_seeds)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("overrides", nargs="*", help="dotted config overrides, e.g. eval.max_new_tokens=16")
@@ -86,7 +89,7 @@ def main(argv: list[str]) -> int:
 
             world = args.root or resolve_source(config.data.source)
             train = WorldTrainer(world_dir=world, work_dir=f"{args.out}/data", max_steps=args.max_steps,
-                                 reporter=JsonLinesReporter(sys.stderr))  # stdout carries the final JSON only
+                                 reporter=JsonLinesReporter(sys.stderr), mc_instruct=args.mc_instruct)  # stdout carries the final JSON only
         else:
             train = _callable(args.ablation)
         result = run_ablation(train, config, out_dir=args.out, seeds=args.seeds, root=args.root,

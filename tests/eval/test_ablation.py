@@ -71,3 +71,26 @@ def test_a_missed_aim_is_reported_with_its_reasons(tiny_world, eval_config, tmp_
     assert text.count("\n| ") >= len(result.tasks) + 3 + 2  # task rows, 3 summary rows, per-seed rows
     assert paths["chart"].read_bytes()[:4] == b"\x89PNG" and '"met": false' in paths["json"].read_text()
     assert ablation_markdown(result).startswith("# Video-only vs VideoOrion")
+
+
+def test_world_trainer_data_with_multiple_choice_instructions(tiny_world, tmp_path):
+    import json
+
+    from orion_core.eval.ablation_train import WorldTrainer
+    from orion_core.eval.answers import extract_choice
+
+    plain = json.loads(WorldTrainer(world_dir=tiny_world, work_dir=tmp_path / "a").data().read_text())
+    records = json.loads(WorldTrainer(world_dir=tiny_world, work_dir=tmp_path / "b", mc_instruct=True).data().read_text())
+    added = [r for r in records if r["id"].endswith("_mc")]
+    instruct_ids = {r["video_id"] for r in plain if r["split"] == "instruct"}
+    assert len(records) == len(plain) + len(added) and {r["video_id"] for r in added} == instruct_ids
+    bench = {q["video"] for q in json.loads((tiny_world / "benchmark_mc.json").read_text())}
+    assert not bench & {r["video"] for r in added}  # the benchmark's videos are never trained on
+    for rec in added:
+        turns = rec["conversations"]
+        assert [t["from"] for t in turns] == ["human", "gpt"] * (len(turns) // 2)
+        assert turns[0]["value"].startswith("<video>\nQuestion: ")
+        for human, gpt in zip(turns[::2], turns[1::2]):
+            options = [line[4:] for line in human["value"].splitlines() if line[:1] == "(" and line[2:4] == ") "]
+            choice = extract_choice(gpt["value"], options)
+            assert choice.rule == "option_text" and gpt["value"] == f"({choice.letter}) {options[choice.index]}"
