@@ -18,7 +18,7 @@ benchmark_partitions = dg.StaticPartitionsDefinition(list(OrionConfigResource().
           required_resource_keys={"orion", "store", "mlflow"}, kinds={"pytorch", "mlflow"},
           automation_condition=dg.AutomationCondition.eager(),
           description="Scores of the stage-3 checkpoint on one benchmark: overall and per-category tables and a bar "
-                      "chart here; an eval-<benchmark> run in MLflow tagged with the model version it scored.")
+                      "chart here; an `eval-<benchmark>` run in MLflow tagged with the model version it scored.")
 def benchmark_scores(context: dg.AssetExecutionContext, stage3_checkpoint: dict) -> dg.Output:
     return score_benchmark(context, benchmark=context.partition_key, checkpoint=stage3_checkpoint)
 

@@ -23,6 +23,7 @@ from .tracking import log_scores, recorded_run
 
 RECORD = "mlflow.json"
 TABLE = ["task", "correct", "total", "failed", "accuracy"]
+OPEN_TABLE = ["task", "total", "judged", "yes", "accuracy", "score", "unparseable", "failed"]
 
 
 def load_benchmark(benchmark: str, config: OrionConfig):
@@ -94,8 +95,7 @@ def _output(out: Path, digest: str, scores: dict[str, Any], record: dict, *, cac
                 meta[f"per_{key[3:]}"] = table_md([{"task": g, **row} for g, row in table.items()], TABLE)
     opened = scores["scores"].get("open")
     if opened:
-        meta["open_ended"] = table_md([{"task": t, **row} for t, row in opened.get("by_task", {}).items()],
-                                      sorted({k for row in opened.get("by_task", {}).values() for k in row} | {"task"}))
+        meta["open_ended"] = table_md([{"task": t, **row} for t, row in opened["by_task"].items()], OPEN_TABLE)
     ref = scores["scores"].get("referring")
     if ref:
         meta["referring"] = table_md([{"metric": k, "value": v} for k, v in ref.items()
