@@ -70,6 +70,8 @@ def resolve_version(client, uri: str):
             return client.get_model_version_by_alias(name, value)
         if kind == "version":
             return client.get_model_version(name, value)
+        if "'" in name:
+            raise AuditError(f"cannot search for model {name!r}: quotes are not allowed in names")
         versions = client.search_model_versions(f"name = '{name}'")
     except MlflowException as exc:
         raise AuditError(f"{uri}: not found in {where} ({exc.message})") from None
@@ -134,6 +136,8 @@ def evaluation_runs(client, *, model: str | None = None, version: str | None = N
     clauses = [f"tags.`{T.KIND}` = '{T.EVALUATION}'", "attributes.status = 'FINISHED'"]
     for key, value in ((T.MODEL, model), (T.VERSION, version), (T.BENCHMARK, benchmark)):
         if value is not None:
+            if "'" in value:  # MLflow's filter grammar has no escape for quotes inside a value
+                raise AuditError(f"cannot search for {value!r}: quotes are not allowed in names")
             clauses.append(f"tags.`{key}` = '{value}'")
     ids = experiment_ids(client)
     if not ids:
