@@ -113,8 +113,14 @@ class MlflowResource(dg.ConfigurableResource):
         if self.weights == "upload":
             client.log_artifacts(run_id, str(export_dir), "export")
             source = f"{client.get_run(run_id).info.artifact_uri}/export"
+        elif "://" in str(export_dir):
+            source = str(export_dir)
+        elif self.uri().startswith(("http://", "https://")):
+            # A server cannot reach this machine's disk (and MLflow refuses local sources outside a run's artifacts).
+            raise ValueError(f"mlflow.weights=reference needs the checkpoint in shared storage (s3://...) when "
+                             f"tracking on a server; {export_dir} is local - use weights=upload")
         else:
-            source = str(export_dir) if "://" in str(export_dir) else Path(export_dir).resolve().as_uri()
+            source = Path(export_dir).resolve().as_uri()
         name = lineage.model_name
         try:
             client.create_registered_model(name, description=f"VideoOrion stage-{lineage.stage} checkpoints")

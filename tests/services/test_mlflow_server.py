@@ -1,0 +1,77 @@
+"""Stage 1 trained from Dagster against a real `mlflow server` on loopback (SQLite backend, proxied artifacts):
+the run Dagster created holds the job's per-step metrics, the datasets and lineage; the weights are uploaded
+once, through the server, and the model version references them."""
+
+import os
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orion_assets.resources.mlflow import MlflowResource
+from tests.conftest import free_port, start_service, stop_service, wait_http
+from tests.training.helpers import graph_assets, materialize_upstream, training_resources
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory):
+    """`mlflow server` kept small (ENVIRONMENT.md): one worker, no job execution; yields (URI, artifact folder)."""
+    tmp_path = tmp_path_factory.mktemp("mlflow_server")
+    port, artifacts = free_port(), tmp_path / "server-artifacts"
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    proc = start_service([str(Path(sys.executable).parent / "mlflow"), "server", "--backend-store-uri",
+                          f"sqlite:///{tmp_path / 'server.db'}", "--artifacts-destination", str(artifacts),
+                          "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+                         tmp_path / "mlflow_server.log", env=env)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health", 120, proc)
+        yield f"http://127.0.0.1:{port}", artifacts
+    finally:
+        stop_service(proc)
+
+
+def test_stage1_against_mlflow_server(mlflow_server, tiny_world, tmp_path):
+    uri, artifacts = mlflow_server
+    resources = {**training_resources(tiny_world, tmp_path), "mlflow": MlflowResource(tracking_uri=uri)}
+    with dg.instance_for_test() as instance:
+        materialize_upstream(instance, resources, masks=False)
+        result = dg.materialize(graph_assets(), selection=["stage1_checkpoint"], instance=instance,
+                                resources=resources)
+        assert result.success
+        meta = result.asset_materializations_for_node("stage1_checkpoint")[0].metadata
+        raw_version = instance.get_latest_materialization_event(
+            dg.AssetKey("filtered_dataset")).asset_materialization.metadata["raw_data_version"].value
+
+    client = resources["mlflow"].client()
+    mv = client.get_model_version_by_alias("videoorion-stage1", "current")
+    assert f"videoorion-stage1/{mv.version}" == meta["model_version"].value
+    assert mv.tags["dagster.run_id"] == result.run_id and mv.tags["orion.dataset.raw_videos.digest"] == raw_version
+    run = client.get_run(mv.run_id)
+    assert run.info.status == "FINISHED" and run.data.tags["mlflow.source.git.commit"] == mv.tags[
+        "mlflow.source.git.commit"]
+    assert [m.step for m in client.get_metric_history(mv.run_id, "loss")] == [1]  # the job's rank 0, via the server
+    assert run.data.params["train.stage1.max_steps"] == "1"  # the effective config, logged by the job
+    assert {d.dataset.name: d.dataset.digest for d in run.inputs.dataset_inputs}["raw_videos"] == raw_version
+    # Weights went through the server's artifact proxy once; the version points at them (nothing copied).
+    assert mv.source == f"{run.info.artifact_uri}/export" and mv.source.startswith("mlflow-artifacts:")
+    assert len(list(artifacts.rglob("model.safetensors"))) == 1
+    local = Path(client.download_artifacts(mv.run_id, "export", str(tmp_path / "download")))
+    assert (local / "model.safetensors").read_bytes() == (Path(meta["checkpoint_path"].value) /
+                                                          "model.safetensors").read_bytes()
+
+
+def test_reference_mode_needs_shared_storage(mlflow_server, tmp_path):
+    from orion_core.lineage import CheckpointLineage, DatasetRef, GitRevision
+
+    uri, _ = mlflow_server
+    store = MlflowResource(tracking_uri=uri, weights="reference")
+    lineage = CheckpointLineage(stage=1, preset="tiny-cpu", config_digest="c", git=GitRevision(commit="x", dirty=False),
+                                datasets=(DatasetRef(name="d", digest="1", source="s3://b/d"),))
+    run_id = store.start_run(lineage=lineage, run_name="ref", config={})
+    with pytest.raises(ValueError, match="shared storage"):
+        store.register(run_id, lineage=lineage, export_dir=tmp_path)
+    version = store.register(run_id, lineage=lineage, export_dir="s3://bucket/ckpt/export")
+    assert version.source == "s3://bucket/ckpt/export"
