@@ -64,12 +64,15 @@ def test_stage1_against_mlflow_server(mlflow_server, tiny_world, tmp_path):
 
 
 def test_reference_mode_needs_shared_storage(mlflow_server, tmp_path):
-    from orion_core.lineage import CheckpointLineage, DatasetRef, GitRevision
+    from orion_core.lineage import CheckpointLineage, DatasetRef, GitRevision, ParentCheckpoint
 
     uri, _ = mlflow_server
     store = MlflowResource(tracking_uri=uri, weights="reference")
-    lineage = CheckpointLineage(stage=1, preset="tiny-cpu", config_digest="c", git=GitRevision(commit="x", dirty=False),
-                                datasets=(DatasetRef(name="d", digest="1", source="s3://b/d"),))
+    # Stage 3, so the other test's videoorion-stage1 alias is never touched, whatever the order.
+    lineage = CheckpointLineage(stage=3, preset="tiny-cpu", config_digest="c", git=GitRevision(commit="x", dirty=False),
+                                datasets=(DatasetRef(name="d", digest="1", source="s3://b/d"),),
+                                parent=ParentCheckpoint(model_name="videoorion-stage2", version="1", run_id="r",
+                                                        path="s3://b/2"))
     run_id = store.start_run(lineage=lineage, run_name="ref", config={})
     with pytest.raises(ValueError, match="shared storage"):
         store.register(run_id, lineage=lineage, export_dir=tmp_path)
