@@ -20,7 +20,8 @@ and which rule decided, so a report can say how many answers needed which rule.
                     option ("ball" inside "red ball") are dropped; one left -> it; several -> None (``ambiguous``).
 7. ``no_match``     None.
 
-Letters beyond the number of options never count ("E" with four options). Several letters are never
+Before the rules, spaced markers are closed up ("( b ) red ball" -> "(b) red ball", "B ." -> "B."), as
+word-level tokenizers decode them. Letters beyond the number of options never count ("E" with four options). Several letters are never
 resolved by taking the first: an answer listing options has not chosen one, and counting it right would
 reward hedging. Rule 3 is the exception - an explicit "the answer is" names the choice.
 """
@@ -58,6 +59,12 @@ class Extraction:
         return None if self.index is None else chr(ord("A") + self.index)
 
 
+def _tighten(text: str) -> str:
+    """Close up spaced markers a word-level tokenizer's decoding leaves: "( b )" -> "(b)", "B ." -> "B."."""
+    text = re.sub(r"\(\s*([A-Za-z])\s*\)", r"(\1)", text)
+    return re.sub(r"^([A-Za-z])\s+([.):])", r"\1\2", text)
+
+
 def normalize(text: str) -> str:
     """Lower case, punctuation to spaces, articles dropped, whitespace collapsed."""
     words = re.sub(r"[^\w\s]", " ", text.lower()).split()
@@ -74,7 +81,7 @@ def _in_range(letter: str | None, k: int) -> int | None:
 def extract_choice(text: str | None, candidates: Sequence[str]) -> Extraction:
     """The option ``text`` chooses among ``candidates`` (see the module docstring for the rule)."""
     k = len(candidates)
-    raw = (text or "").strip()
+    raw = _tighten((text or "").strip())
     if not re.search(r"\w", raw):
         return Extraction(None, "empty")
     options = [normalize(c) for c in candidates]

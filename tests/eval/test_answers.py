@@ -32,6 +32,10 @@ OPTIONS = ["blue cube", "red ball", "green cone", "ball"]
     ("a ball rolls away", 3, "contains_text"),
     ("It is the red ball that moves", 1, "contains_text"),  # "ball" sits inside the longer "red ball"
     ("B. green cone", 1, "leading_letter"),  # marker and text disagree: the marker decides
+    ("( b ) red ball", 1, "option_text"),    # a word-level tokenizer's decoding of "(b) red ball"
+    ("( c ) blue cube", 2, "leading_letter"),
+    ("B . red ball", 1, "option_text"),
+    ("I pick ( d ) .", 3, "letters"),
 ])
 def test_reads_the_chosen_option(text, index, rule):
     got = extract_choice(text, OPTIONS)
