@@ -100,6 +100,14 @@ def default_source(benchmark: str, config: OrionConfig) -> Source:
     return Source(f"{config.eval.data_root.rstrip('/')}/{benchmark}", endpoint_url=endpoint)
 
 
+def _source(root: str | Path | Source | None, benchmark: str, config: OrionConfig) -> Source:
+    if isinstance(root, Source):
+        return root
+    if root is None:
+        return default_source(benchmark, config)
+    return Source(str(root), endpoint_url=config.eval.s3_endpoint_url or config.data.s3_endpoint_url)
+
+
 def as_predictor(model: Any, config: OrionConfig, *, objects: str | None = None, device: str = "cpu") -> Any:
     """A checkpoint folder, an ``OrionPredictor`` or any :class:`Predictor` -> something with ``ask``."""
     if isinstance(model, (str, Path)):
@@ -133,9 +141,7 @@ def evaluate(model: Any, benchmark: str, config: OrionConfig, *, root: str | Sou
     if benchmark not in BENCHMARKS:
         raise BenchmarkError(f"unknown benchmark {benchmark!r}; known: {sorted(BENCHMARKS)}")
     start = time.perf_counter()
-    source = root if isinstance(root, Source) else (Source(str(root), endpoint_url=config.eval.s3_endpoint_url
-                                                           or config.data.s3_endpoint_url)
-                                                    if root is not None else default_source(benchmark, config))
+    source = _source(root, benchmark, config)
     items, skipped = select_items(load_items(benchmark, source), config, kinds=kinds, limit=limit)
     load_s = time.perf_counter() - start
     answerer = as_predictor(model, config, objects=objects, device=device)
