@@ -11,7 +11,8 @@ Under the DeepSpeed launcher (any number of ranks; CPU ranks use gloo)::
 
 Output: JSON lines on stdout (rank 0), ``summary.json`` / ``export/`` / ``deepspeed/`` / ``loss.png`` in
 ``--out``. Exit status 0 when the stage finished (or had finished before), 1 when it stopped on a
-:class:`~orion_core.train.errors.TrainError` (diverging loss, unusable data, a foreign ``--out``).
+:class:`~orion_core.train.errors.TrainError` (diverging loss, unusable data, a foreign ``--out``; also in
+``out/error.json``), 2 for bad arguments or an input file that is not there.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stage", type=int, required=True, choices=(1, 2, 3),
                    help="1: video projector, 2: object projector, 3: both projectors + LLM")
     p.add_argument("--preset", required=True, help="preset name (configs/<name>.yaml) or path")
-    p.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
-                   help="dotted config override, repeatable (train.stage1.lr=1e-4)")
+    p.add_argument("--override", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
+                   help="dotted config overrides (train.stage1.lr=1.0e-4); repeat the flag or list several")
     p.add_argument("--data", type=Path, required=True, help="train.json of the filtered dataset")
     p.add_argument("--video-root", type=Path, required=True, help="folder the samples' video paths are relative to")
     p.add_argument("--masks", type=Path, default=None, help="mask index JSON {video_id: mask-list path} (stages 2, 3)")
@@ -68,4 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     except TrainError as exc:
         print(json.dumps({"event": "error", "type": type(exc).__name__, "message": str(exc)}), flush=True)
         return 1
+    except FileNotFoundError as exc:  # --data / --masks / --init (MissingWeightsError) not where they were said to be
+        print(f"python -m orion_core.train: {exc}", file=sys.stderr)
+        return 2
     return 0

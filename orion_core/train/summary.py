@@ -47,7 +47,13 @@ class TrainerState:
 
 @dataclass
 class TrainSummary:
-    """What a finished stage reports (summary.json; ``done`` of the reporter)."""
+    """What a finished stage reports (summary.json; ``done`` of the reporter).
+
+    ``tokens`` counts attended sequence positions (text plus context/object placeholders) over all ranks;
+    ``samples_per_s`` / ``tokens_per_s`` divide by ``train_s``, the time inside the step loop summed over
+    resumed runs (start-up, checkpoint loading and the export are in ``wall_s``, this process's own time).
+    ``peak_memory_mb`` is rank 0's: peak resident memory on CPU, peak allocated CUDA memory on a GPU.
+    """
 
     stage: int
     status: str

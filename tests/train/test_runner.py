@@ -72,8 +72,9 @@ def test_exploding_loss_is_judged_against_the_recent_median():
     assert LossGuard(factor=10, window=3).verdict(1e6) is None  # no history yet: nothing to compare with
 
 
-def test_resume_after_a_save_cut_short_ends_where_the_full_run_ends(make_job, tmp_path):
-    job = make_job(3, max_steps=4)
+@pytest.mark.parametrize("zero", [2, pytest.param(3, marks=pytest.mark.slow)])
+def test_resume_after_a_save_cut_short_ends_where_the_full_run_ends(make_job, tmp_path, zero):
+    job = make_job(1, max_steps=4, overrides=[f"train.zero_stage={zero}"])
     full = run_training(job, reporter=ListReporter())
     store = job.out / "deepspeed"
     assert sorted(p.name for p in store.iterdir() if p.is_dir()) == [tag_for(2), tag_for(4)]
@@ -103,13 +104,13 @@ def test_another_run_in_the_same_out_is_refused(make_job, tmp_path):
 
 
 def test_loss_goes_down_on_a_fixed_batch(dataset, make_job, tmp_path):
-    instruct = [r for r in dataset.records if len(r["conversations"]) > 2][:2]
-    data = tmp_path / "two.json"
+    instruct = [r for r in dataset.records if len(r["conversations"]) > 2][:1]
+    data = tmp_path / "one.json"
     data.write_text(json.dumps(instruct))
-    job = make_job(3, data=data, max_steps=16, overrides=[
-        "train.stage3.global_batch=2", "train.stage3.micro_batch=2", "train.stage3.epochs=100",
+    job = make_job(3, data=data, max_steps=12, overrides=[
+        "train.stage3.global_batch=1", "train.stage3.micro_batch=1", "train.stage3.epochs=100",
         "train.stage3.lr=3.0e-3", "train.schedule=constant", "train.warmup_ratio=0", "train.checkpoint_every=100"])
     summary = run_training(job, reporter=ListReporter())
     losses = [c[1] for c in summary.loss_curve]
-    assert len(losses) == 16 and max(losses[-4:]) < 0.6 * losses[0], losses
-    assert max(losses[-4:]) < min(losses[:4]), losses
+    assert len(losses) == 12 and max(losses[-3:]) < 0.7 * losses[0], losses
+    assert max(losses[-3:]) < min(losses[:3]), losses

@@ -128,3 +128,22 @@ def test_a_share_with_nothing_usable_stops(records, loader):
     stream = MicroBatchStream(loader(bad), RankOrder(3, rank=0, world=1, seed=0), start=0, micro_batch=1, workers=0)
     with pytest.raises(NoUsableSamplesError, match="mask list missing"):
         next(stream)
+
+
+def test_images_and_text_only_samples(records, loader, parts, tmp_path):
+    from PIL import Image
+
+    _, tokenizer, spec = parts
+    image = tmp_path / "still.png"
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(image)
+    pair = ({"from": "human", "value": "<image>\nWhat colour is it?"}, {"from": "gpt", "value": "Red."})
+    text = ({"from": "human", "value": "Say hello."}, {"from": "gpt", "value": "Hello."})
+    as_image = dataclasses.replace(records[0], id="img", media=image, conversations=pair, masks=None)
+    text_only = dataclasses.replace(records[0], id="txt", media=None, conversations=text, masks=None)
+    items = [loader([r], use_objects=False)[(0, 0)][1] for r in (as_image, text_only)]
+    assert all(isinstance(x, Loaded) for x in items)
+    assert tuple(items[0].sample["video"].shape) == (1, 3, spec.image_size, spec.image_size)  # a single frame
+    assert items[1].sample["video"] is None
+    batch = collate([x.sample for x in items], tokenizer=tokenizer, spec=spec)
+    assert batch["has_video"].tolist() == [True, False]
+    assert parts[0](batch).loss.isfinite()
