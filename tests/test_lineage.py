@@ -12,9 +12,9 @@ DATA = (DatasetRef(name="raw_videos", digest="0" * 32 + ".dir", source="/data/ra
 
 
 def _lineage(**kw):
+    parent = ParentCheckpoint(model_name="videoorion-stage1", version="3", run_id="r1", path="/ckpt/1")
     base = dict(stage=2, preset="tiny-cpu", config_digest="cfg", git=GitRevision(commit="f" * 40, dirty=False),
-                datasets=DATA, parent=ParentCheckpoint(model_name="videoorion-stage1", version="3", run_id="r1",
-                                                       path="/ckpt/1"), run_id="dagster-run", asset_key="stage2_checkpoint")
+                datasets=DATA, parent=parent, run_id="dagster-run", asset_key="stage2_checkpoint")
     return CheckpointLineage(**{**base, **kw})
 
 

@@ -139,10 +139,11 @@ class DeepSpeedLauncher(dg.ConfigurableResource):
         cmd = self.command(script, args, port)
         context.log.info(f"launching ({self.mode()}, {self.num_procs} rank(s)): {' '.join(cmd)}")
         with dg.open_pipes_session(context=context, context_injector=dg.PipesTempFileContextInjector(),
-                                   message_reader=dg.PipesTempFileMessageReader(), extras=dict(extras or {})) as session:
-            full_env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT),
-                                                                                  os.environ.get("PYTHONPATH")])),
-                        **self.rank_env(port), **(env or {}), **session.get_bootstrap_env_vars()}
+                                   message_reader=dg.PipesTempFileMessageReader(),
+                                   extras=dict(extras or {})) as session:
+            path = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
+            full_env = {**os.environ, "PYTHONPATH": path, **self.rank_env(port), **(env or {}),
+                        **session.get_bootstrap_env_vars()}
             proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=full_env)
             try:
                 code = proc.wait()

@@ -66,8 +66,11 @@ class MlflowResource(dg.ConfigurableResource):
         location = None
         if not self.uri().startswith(("http://", "https://", "databricks")):
             # A local store would otherwise put artifacts under the process's working directory.
-            root = Path(self.artifact_root) if self.artifact_root else Path(self.uri()[len("sqlite:///"):]).parent / "artifacts"
-            location = self.artifact_root if "://" in self.artifact_root else root.resolve().as_uri()
+            if "://" in self.artifact_root:
+                location = self.artifact_root
+            else:
+                root = Path(self.artifact_root or Path(self.uri()[len("sqlite:///"):]).parent / "artifacts")
+                location = root.resolve().as_uri()
         from mlflow.exceptions import MlflowException
 
         try:

@@ -31,8 +31,6 @@ def die_with_parent() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-
-
 class PipesReporter:
     """orion_core.train's Reporter, forwarding to Dagster Pipes (rank 0 only)."""
 

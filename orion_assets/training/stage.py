@@ -52,7 +52,8 @@ def train_stage(context: dg.AssetExecutionContext, *, stage: int, filtered_datas
 
     out.mkdir(parents=True, exist_ok=True)
     datasets = [
-        DatasetRef(name="raw_videos", digest=raw_data_version(context.instance), source=resolve_source(config.data.source)),
+        DatasetRef(name="raw_videos", digest=raw_data_version(context.instance),
+                   source=resolve_source(config.data.source)),
         DatasetRef(name="filtered_dataset", digest=filtered_dataset["dvc_md5"], source=filtered_dataset["path"],
                    version=filtered_dataset["dataset_version"]),
     ]

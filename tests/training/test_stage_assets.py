@@ -1,0 +1,40 @@
+"""The stage assets as the definitions hold them: inputs, the `gpu` pool and its limit, automation, the job."""
+
+import dagster as dg
+import pytest
+import yaml
+
+from orion_assets.definitions import defs
+from orion_assets.training.inputs import masks_index
+from tests.conftest import ROOT
+
+
+def test_stages_graph_pool_and_job():
+    graph = defs.resolve_asset_graph()
+    parents = {s: {k.to_user_string() for k in graph.get(dg.AssetKey(f"stage{s}_checkpoint")).parent_keys}
+               for s in (1, 2, 3)}
+    assert parents == {1: {"filtered_dataset"},  # video-only: no masks, so new masks never re-train stage 1
+                       2: {"filtered_dataset", "object_masks", "stage1_checkpoint"},
+                       3: {"filtered_dataset", "object_masks", "stage2_checkpoint"}}
+    for stage in (1, 2, 3):
+        asset = defs.get_assets_def(f"stage{stage}_checkpoint")
+        assert asset.op.pool == "gpu" and graph.get(asset.key).automation_condition is not None
+    pools = yaml.safe_load((ROOT / "dagster_home" / "dagster.yaml").read_text())["concurrency"]["pools"]
+    assert pools == {"granularity": "op", "default_limit": 1}  # one training step at a time on this instance
+    job = defs.resolve_job_def("training_job")
+    assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == {
+        "stage1_checkpoint", "stage2_checkpoint", "stage3_checkpoint"}
+
+
+def test_masks_index_over_shards():
+    shards = {"shard-00000": {"path": "/a", "records": [["v1", "done", "/m/1.json", None],
+                                                         ["v2", "failed", None, "undecodable"]]},
+              "shard-00001": {"path": "/b", "records": [["v3", "cached", "/m/3.json", None]]}}
+    index, digest = masks_index(shards)
+    assert index == {"v1": "/m/1.json", "v2": None, "v3": "/m/3.json"}  # failed videos are listed as null
+    assert masks_index(shards["shard-00000"])[0] == {"v1": "/m/1.json", "v2": None}  # a lone partition, bare
+    shards["shard-00001"]["records"][0][2] = "/m/3b.json"
+    assert masks_index(shards)[1] != digest
+    shards["shard-00001"]["records"].append(["v1", "done", "/m/other.json", None])
+    with pytest.raises(dg.Failure, match="two mask lists"):
+        masks_index(shards)
