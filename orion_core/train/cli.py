@@ -26,7 +26,8 @@ from orion_core.config import ConfigError, load_preset
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m orion_core.train", description="Train one VideoOrion stage (DeepSpeed).")
+    p = argparse.ArgumentParser(prog="python -m orion_core.train",
+                                description="Train one VideoOrion stage (DeepSpeed).")
     p.add_argument("--stage", type=int, required=True, choices=(1, 2, 3),
                    help="1: video projector, 2: object projector, 3: both projectors + LLM")
     p.add_argument("--preset", required=True, help="preset name (configs/<name>.yaml) or path")
@@ -36,10 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--video-root", type=Path, required=True, help="folder the samples' video paths are relative to")
     p.add_argument("--masks", type=Path, default=None, help="mask index JSON {video_id: mask-list path} (stages 2, 3)")
     p.add_argument("--out", type=Path, required=True, help="run folder; re-running with the same folder resumes")
-    p.add_argument("--init", type=Path, default=None, help="checkpoint folder to start from (the previous stage's export)")
+    p.add_argument("--init", type=Path, default=None,
+                   help="checkpoint folder to start from (the previous stage's export)")
     p.add_argument("--mlflow-run-id", default=None, help="existing MLflow run to log into (MLFLOW_TRACKING_URI)")
     p.add_argument("--max-steps", type=int, default=None,
-                   help="cap on optimizer steps; 0 exports the initial weights untrained (stage 1 importing a projector)")
+                   help="cap on optimizer steps; 0 exports the initial weights untrained "
+                        "(stage 1 importing a projector)")
     # The deepspeed launcher appends --local_rank=N unless given --no_local_rank; LOCAL_RANK is read from the env.
     p.add_argument("--local_rank", "--local-rank", type=int, default=None, help=argparse.SUPPRESS)
     return p

@@ -26,6 +26,7 @@ class LossGuard:
         if len(self.recent) == self.recent.maxlen:
             reference = median(self.recent)
             if reference > 0 and loss > self.factor * reference:
-                return f"exploding loss (> {self.factor:g} x the median {reference:.4g} of the last {len(self.recent)} steps)"
+                return (f"exploding loss (> {self.factor:g} x the median {reference:.4g} "
+                        f"of the last {len(self.recent)} steps)")
         self.recent.append(loss)
         return None

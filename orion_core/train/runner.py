@@ -16,7 +16,6 @@ import os
 import resource
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -192,7 +191,8 @@ def _summary(job: TrainJob, dist: Dist, state: TrainerState, plan: Any, precisio
         tokens=state.tokens, final_loss=curve[-1][1] if curve else None, first_loss=curve[0][1] if curve else None,
         loss_curve=curve, skipped_count=state.skipped_events, skipped_by_reason=dict(reasons),
         skipped=[{"id": k, **v} for k, v in sorted(state.skipped.items())], objects_dropped=state.objects_dropped,
-        samples_per_s=state.samples / seconds if seconds else 0.0, tokens_per_s=state.tokens / seconds if seconds else 0.0,
+        samples_per_s=state.samples / seconds if seconds else 0.0,
+        tokens_per_s=state.tokens / seconds if seconds else 0.0,
         train_s=seconds, wall_s=time.perf_counter() - wall, peak_memory_mb=_peak_memory_mb(dist.device),
         world_size=dist.world_size, precision=precision, zero_stage=job.config.train.zero_stage,
         device=str(dist.device), config_digest=job.config.digest(), run_key=run_key, resumed_from_step=resumed,

@@ -110,7 +110,8 @@ class SampleLoader(Dataset):
         except (MaskListError, UnicodeDecodeError, ValueError, TypeError) as exc:
             raise SampleError("mask list corrupt", f"{record.masks}: {exc}") from None
         if masklist.num_objects and not masklist.frame_indices:
-            raise SampleError("mask list corrupt", f"{record.masks}: {masklist.num_objects} objects but no tracked frames")
+            raise SampleError("mask list corrupt",
+                              f"{record.masks}: {masklist.num_objects} objects but no tracked frames")
         return masklist
 
     def _visual(self, record: Record, masklist: Any) -> tuple:
@@ -154,7 +155,8 @@ class SampleLoader(Dataset):
         try:
             dense = masklist.dense(tracked, dh, dw)  # (N, T_o, dh, dw) bool
         except Exception as exc:  # pycocotools/cv2 reject malformed RLE in many ways; all mean a corrupt file
-            raise SampleError("mask list corrupt", f"{record.masks}: cannot decode masks ({type(exc).__name__}: {exc})") from None
+            raise SampleError("mask list corrupt",
+                              f"{record.masks}: cannot decode masks ({type(exc).__name__}: {exc})") from None
         coverage = masks_to_grid(torch.from_numpy(dense), grid=self.spec.grid, resize_mode=self.spec.resize_mode)
         keep = coverage.flatten(1).sum(1) > 0  # objects with pixels on some tracked frame
         coverage = coverage[keep][: self.spec.max_objects]

@@ -58,7 +58,8 @@ def test_deepspeed_files_are_completed_from_the_preset(train_config, zero):
     config = train_config.with_overrides({"train.zero_stage": zero, "train.stage2.global_batch": 8,
                                           "train.stage2.micro_batch": 2, "train.weight_decay": 0.1})
     ds = build_ds_config(config, stage=2, world_size=2, precision="bf16")
-    assert (ds["train_batch_size"], ds["train_micro_batch_size_per_gpu"], ds["gradient_accumulation_steps"]) == (8, 2, 2)
+    sizes = (ds["train_batch_size"], ds["train_micro_batch_size_per_gpu"], ds["gradient_accumulation_steps"])
+    assert sizes == (8, 2, 2)
     assert ds["optimizer"]["params"]["lr"] == config.train.stage2.lr
     assert ds["optimizer"]["params"]["weight_decay"] == 0.1
     assert ds["bf16"]["enabled"] is True and ds["fp16"]["enabled"] is False

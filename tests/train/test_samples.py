@@ -26,7 +26,8 @@ def parts(train_config):
 def loader(dataset, train_config, parts):
     def make(records, use_objects=True):
         _, tokenizer, spec = parts
-        return SampleLoader(records=records, config=train_config, spec=spec, tokenizer=tokenizer, use_objects=use_objects)
+        return SampleLoader(records=records, config=train_config, spec=spec, tokenizer=tokenizer,
+                            use_objects=use_objects)
 
     return make
 
@@ -63,7 +64,8 @@ def test_every_bad_input_has_its_reason(records, loader, dataset, tmp_path):
     long_answer = [{"from": "human", "value": "<video>\nDescribe."}, {"from": "gpt", "value": "ball " * 1000}]
     cases = {
         "video: missing file": dataclasses.replace(rec, id="a", media=tmp_path / "nope.mp4"),
-        "video: empty file": dataclasses.replace(rec, id="b", media=dataset.video_root / "videos/pretrain/pt_bad_00.mp4"),
+        "video: empty file": dataclasses.replace(rec, id="b",
+                                                 media=dataset.video_root / "videos/pretrain/pt_bad_00.mp4"),
         "mask list missing": dataclasses.replace(rec, id="c", masks=None),
         "mask list corrupt": dataclasses.replace(rec, id="d", masks=garbage),
         "template": dataclasses.replace(rec, id="e", conversations=({"from": "gpt", "value": "hi"},)),
