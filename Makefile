@@ -3,6 +3,9 @@ SHELL := /bin/bash
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 export NLTK_DATA := $(CURDIR)/.orion/nltk_data
 export PYTHONUNBUFFERED := 1
+# DeepSpeed JIT-builds a small op on first use (1-3 min on 2 cores); keep the build with this checkout's venv so two
+# checkouts on one machine do not rebuild it for each other.
+export TORCH_EXTENSIONS_DIR := $(CURDIR)/.orion/torch_extensions
 
 .PHONY: setup run test test-fast ui mlflow-ui
 
