@@ -53,7 +53,7 @@ def _launch_from_ui(page, url: str) -> None:
         dialog.get_by_text("Launch runs to materialize benchmark_scores").click()  # close the partition menu
         page.get_by_role("menuitem").first.wait_for(state="hidden")
         try:
-            dialog.get_by_text(re.compile(r"^1 partition$")).wait_for(timeout=10_000)
+            dialog.get_by_text(re.compile(r"^1 partitions?$")).wait_for(timeout=10_000)
             break
         except Exception:
             if attempt == 3:
