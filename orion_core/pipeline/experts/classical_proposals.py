@@ -20,7 +20,8 @@ import numpy as np
 
 from .classical_shapes import blob_noun, classify_shape
 from .classical_vision import (
-    Background, Region, colour_regions, motion_regions, shrink, static_background, to_ycc, work_scale,
+    video_background,
+    Background, Region, colour_regions, motion_regions, shrink, to_ycc, work_scale,
 )
 
 BORDER_PENALTY = 0.8
@@ -47,11 +48,7 @@ class ClassicalProposer:
 
     def set_video(self, frames: np.ndarray) -> None:
         """frames (T, H, W, 3) uint8 across the video; fewer than 5 frames give no background model."""
-        if len(frames) < 5:
-            self.background = None
-            return
-        scale = work_scale(*frames.shape[1:3])
-        self.background = static_background(np.stack([shrink(f, scale) for f in frames]))
+        self.background = video_background(frames)
 
     def regions(self, frame: np.ndarray) -> tuple[list[Region], list[Region], float]:
         """(drawn colour regions, moving regions, scale) of frame (H, W, 3) uint8 RGB, at the working size."""

@@ -22,8 +22,9 @@ import numpy as np
 from orion_core.config import PipelineConfig
 
 from .classical_vision import (
+    video_background,
     HUE_WINDOW, Background, grow_mask, hue_distance, is_flat, moving_pixels, refine_mask, saturated, shrink,
-    shrink_mask, static_background, to_ycc, work_scale,
+    shrink_mask, to_ycc, work_scale,
 )
 
 COLOUR_FRACTION = 0.6
@@ -95,11 +96,7 @@ class ClassicalTracker:
         return cls(min_area=config.classical_min_area)
 
     def set_video(self, frames: np.ndarray) -> None:
-        if len(frames) < 5:
-            self.background = None
-            return
-        scale = work_scale(*frames.shape[1:3])
-        self.background = static_background(np.stack([shrink(f, scale) for f in frames]))
+        self.background = video_background(frames)
 
     def track(self, frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
         """frames (T, H, W, 3) uint8, masks (N, H, W) bool on frames[0] -> (N, T, H, W) bool.

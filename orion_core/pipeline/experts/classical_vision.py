@@ -247,6 +247,15 @@ def static_background(frames: np.ndarray) -> Background:
     return Background(ycc=to_ycc(median), saturated=parked)
 
 
+def video_background(frames: np.ndarray) -> Background | None:
+    """The background model of a whole video at the work scale: frames (T, H, W, 3) uint8; fewer than 5 frames
+    give none (a median of so few frames still holds the movers)."""
+    if len(frames) < 5:
+        return None
+    scale = work_scale(*frames.shape[1:3])
+    return static_background(np.stack([shrink(f, scale) for f in frames]))
+
+
 def moving_pixels(ycc: np.ndarray, background: Background) -> np.ndarray:
     """(H, W) bool: differs from the background, where the background is not an object that stood still.
 
