@@ -2,7 +2,7 @@
 
 For each stage (1: video projector, 2: object projector, 3: both projectors + LLM) and each engine, one child
 process trains ``--steps`` optimizer steps on the embedded synthetic world (ground-truth mask lists, see
-``orion_core.train.world_masks``) and reports:
+``orion_core.data.synthetic.truth_masks``) and reports:
 
 * samples/s and tokens/s over the steps after the first (the first pays for lazy initialisation);
 * peak resident memory of the process (VmHWM) - imports and the model included, so the engines' fixed costs show;
@@ -46,7 +46,7 @@ def _vmhwm_mib() -> float:
 def prepare(config) -> tuple[Path, Path, Path]:
     """(train.json, video root, mask index) for the tiny world under WORK (generated once)."""
     from orion_core.data.synthetic import generate_world
-    from orion_core.train.world_masks import INDEX_FILE, write_world_masks
+    from orion_core.data.synthetic.truth_masks import INDEX_FILE, write_world_masks
 
     world = WORK / "world"
     generate_world(config.world, world, progress=False)

@@ -89,7 +89,7 @@ def object_masks(context: dg.AssetExecutionContext, filtered_dataset: dict, keyf
 
 def ground_truth_quality(records: list, config) -> dict | None:
     """Mask IoU etc. of this shard's mask lists against ``annotations/<video_id>.json`` where the source has them."""
-    from orion_core.pipeline.evaluate import score_against_ground_truth
+    from orion_core.eval.pipeline_quality import score_against_ground_truth
 
     if config.data.source.startswith("s3://"):
         return None

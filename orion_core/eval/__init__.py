@@ -1,4 +1,4 @@
-"""Evaluation: benchmark loaders, answer extraction, the open-ended judge, referring metrics, the ablation.
+"""Evaluation: benchmark loaders, answer extraction, the open-ended judge, referring metrics, pipeline quality.
 
     from orion_core.eval import evaluate, write_result
     result = evaluate("runs/stage3", "synthetic", config)    # checkpoint, OrionPredictor or any Predictor
@@ -7,7 +7,9 @@
 Modules: ``items`` (Item, Source), ``benchmarks/`` (one loader per published format), ``answers`` (the MC
 extraction rule), ``prompts``, ``judge`` (Video-ChatGPT's protocol; local or HTTP judge), ``metrics``,
 ``predictor`` (the Predictor protocol and the OrionPredictor adapter), ``run`` (evaluate), ``report``
-(files and chart), ``ablation`` (Table 4: video-only vs VideoOrion), ``cli`` (``orion eval``).
+(files and chart), ``pipeline_quality`` (detect-segment-track against the synthetic world's ground truth).
+The Table 4 ablation and the ``orion eval`` command train as well, so they live above, in
+:mod:`orion_core.experiments`.
 Submodules import on first use, so ``from orion_core.eval import extract_choice`` stays light.
 """
 
@@ -24,8 +26,7 @@ _LAZY = {
     "caption_metrics": "metrics", "mc_summary": "metrics", "judge_summary": "metrics", "multi_binary": "metrics",
     "Predictor": "predictor", "Referrer": "predictor", "OrionAnswerer": "predictor",
     "EvalResult": "run", "evaluate": "run", "write_result": "run",
-    "AblationResult": "ablation", "run_ablation": "ablation", "ablation_markdown": "ablation",
-    "write_ablation": "ablation",
+    "evaluate_on_world": "pipeline_quality", "score_against_ground_truth": "pipeline_quality",
 }
 
 

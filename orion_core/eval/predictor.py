@@ -1,4 +1,4 @@
-"""What evaluation asks a model, and the adapter that puts :class:`~orion_core.model.OrionPredictor` behind it.
+"""What evaluation asks a model, and the adapter that puts :class:`~orion_core.inference.OrionPredictor` behind it.
 
 Evaluation needs only :class:`Predictor` (``ask(item, prompt) -> text``) and, for referring items,
 :class:`Referrer` (``refer(item, prompt) -> text``); the item carries the video, question, candidates and
@@ -67,7 +67,7 @@ class OrionAnswerer:
     @classmethod
     def from_checkpoint(cls, directory: str | Path, *, config: OrionConfig, device: str = "cpu",
                         **kwargs: Any) -> "OrionAnswerer":
-        from orion_core.model.predictor import OrionPredictor
+        from orion_core.inference.predictor import OrionPredictor
 
         return cls(predictor=OrionPredictor.from_checkpoint(directory, device=device), config=config,
                    device=device, **kwargs)
@@ -160,7 +160,8 @@ class OrionAnswerer:
         return read_frames(str(path), indices, info=info), fps * count / span
 
     def _pipeline_masks(self, path: Path):
-        from orion_core.pipeline import DetectSegmentTrack, MaskList
+        from orion_core.contracts.masklist import MaskList
+        from orion_core.pipeline import DetectSegmentTrack
         from orion_core.pipeline.store import file_digest, masks_key, masks_path, tags_key
 
         if self._pipeline is None:
@@ -184,7 +185,7 @@ def oracle_masks(item: Item, config: OrionConfig, *, endpoint_url: str | None = 
     """Ground-truth masks of a synthetic benchmark video as a MaskList over its t_o tracking frames."""
     import json
 
-    from orion_core.pipeline.masklist import MaskList, MaskObject
+    from orion_core.contracts.masklist import MaskList, MaskObject
     from orion_core.video.sampling import uniform_indices
 
     video_id = item.extra.get("video_id")

@@ -35,7 +35,7 @@ def recorded_errors() -> tuple[type[BaseException], ...]:
     """Per-item input failures that are recorded while the evaluation goes on."""
     from orion_core.model.template import TemplateError
     from orion_core.pipeline.errors import PipelineError
-    from orion_core.pipeline.masklist import MaskListError
+    from orion_core.contracts.masklist import MaskListError
     from orion_core.video.errors import VideoError
 
     return VideoError, PipelineError, MaskListError, TemplateError, BenchmarkError

@@ -7,7 +7,9 @@ Public API (imported lazily, so ``orion_core.model.template`` / ``.collate`` sta
   ``trainable_parameters(stage)``
 * :func:`collate` / :class:`InputSpec` (``collate``), :func:`tokenize_conversation` (``template``)
 * :func:`save_checkpoint` / :func:`load_checkpoint` (``checkpoint``)
-* :class:`OrionPredictor` (``predictor``), :func:`model_info` (``info``)
+* :func:`model_info` (``info``)
+
+Inference on a video (``OrionPredictor``, ``orion ask``) sits above this package in :mod:`orion_core.inference`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ _EXPORTS = {
     "build_videoorion": "builders", "input_spec": "builders", "build_tokenizer": "tokenizer",
     "VideoOrion": "orion", "STAGE_MODULES": "orion", "collate": "collate", "InputSpec": "collate",
     "tokenize_conversation": "template", "save_checkpoint": "checkpoint", "load_checkpoint": "checkpoint",
-    "OrionPredictor": "predictor", "Answer": "predictor", "model_info": "info",
+    "model_info": "info",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -4,14 +4,14 @@ Steps (PAPER.md) and where they live:
 1-3  tags.py / keyframes.py     tag n frames, WordNet concrete nouns, key frames (paper / uniform / no-split)
 4    objects.py                 detect on key frames with their nouns as prompts, box -> mask, merge duplicates
 5    tracking.py                split the t_o frames at the key frames, track, no re-adding, 64-object cap
-6    masklist.py / store.py     COCO-RLE mask lists, content-addressed by video bytes + config
+6    store.py                   mask lists (orion_core.contracts.masklist), content-addressed by video bytes + config
      runner.py                  one video at a time (``DetectSegmentTrack``)
      run.py                     shards for the Dagster assets (``tag_shard``, ``mask_shard``)
      referring.py               ``track_box``: a first-frame box -> masks on every frame
-     evaluate.py                ``evaluate_on_world``: quality against the synthetic world's ground truth
 Experts sit behind the Protocols in ``experts/base.py`` and are built by name (``experts.build_expert``).
 
-Submodules import on first use, so ``from orion_core.pipeline import MaskList`` stays light.
+Quality against the synthetic world's ground truth is :mod:`orion_core.eval.pipeline_quality`. Submodules
+import on first use, so ``from orion_core.pipeline import TagRecord`` stays light.
 """
 
 from __future__ import annotations
@@ -19,13 +19,11 @@ from __future__ import annotations
 import importlib
 
 _LAZY = {
-    "MaskList": "masklist", "MaskObject": "masklist", "MaskListError": "masklist", "object_from_masks": "masklist",
     "select_keyframes": "keyframes", "frame_nouns": "keyframes",
     "TagRecord": "tags",
     "DetectSegmentTrack": "runner",
     "tag_shard": "run", "mask_shard": "run", "ShardReport": "run", "VideoRecord": "run", "find_tags": "run",
     "track_box": "referring",
-    "evaluate_on_world": "evaluate",
     "PipelineError": "errors", "ExpertError": "errors", "ExpertOutputError": "errors", "MissingTagsError": "errors",
 }
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from orion_core.video.decode import read_frames
 
-from .masklist import MaskList
+from orion_core.contracts.masklist import MaskList
 from .tags import TagRecord
 
 TILE_HEIGHT = 144

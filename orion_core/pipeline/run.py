@@ -27,7 +27,7 @@ from orion_core.config import OrionConfig
 from orion_core.video.errors import MissingFileError, VideoError
 
 from .errors import MissingTagsError, PipelineError
-from .masklist import MaskList, MaskListError
+from orion_core.contracts.masklist import MaskList, MaskListError
 from .preview import masks_preview, tags_preview
 from .runner import DetectSegmentTrack
 from .store import file_digest, masks_key, masks_path, tags_key, tags_path

@@ -23,7 +23,7 @@ from orion_core.video.sampling import Frames, sample_frames, uniform_indices
 
 from .experts import build_expert
 from .experts.base import VideoAware
-from .masklist import MaskList
+from orion_core.contracts.masklist import MaskList
 from .objects import detect_objects
 from .store import file_digest, masks_key, tags_key
 from .tags import TagRecord, tag_and_select

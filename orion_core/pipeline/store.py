@@ -57,12 +57,3 @@ def tags_path(tags_dir: str | os.PathLike, key: str, video_digest: str) -> Path:
 
 def masks_path(masks_dir: str | os.PathLike, key: str, video_digest: str) -> Path:
     return Path(masks_dir) / key / f"{video_digest}.masks.json"
-
-
-def write_json_atomic(path: Path, data: Any) -> Path:
-    """Write JSON through a temp file renamed into place (a killed run never leaves half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, separators=(",", ":")))
-    os.replace(tmp, path)
-    return path

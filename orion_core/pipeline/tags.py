@@ -14,11 +14,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from orion_core.config import PipelineConfig
+from orion_core.contracts.atomic import write_json_atomic
 
 from .errors import ExpertOutputError, PipelineError
 from .experts.base import Tag, Tagger
 from .keyframes import frame_nouns, select_keyframes
-from .store import write_json_atomic
 
 
 @dataclass(frozen=True)

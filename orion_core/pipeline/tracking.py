@@ -25,7 +25,7 @@ from orion_core.config import PipelineConfig
 
 from .errors import ExpertOutputError
 from .experts.base import Tracker
-from .masklist import MaskObject, object_from_masks
+from orion_core.contracts.masklist import MaskObject, object_from_masks
 from .objects import Candidate, mask_iou
 
 

@@ -21,7 +21,7 @@ _EXPORTS = {
     "Reporter": "reporting", "JsonLinesReporter": "reporting", "NullReporter": "reporting",
     "FanoutReporter": "reporting", "MlflowReporter": "mlflow_reporter", "TrainError": "errors",
     "LossDivergedError": "errors", "NoUsableSamplesError": "errors", "ResumeMismatchError": "errors",
-    "InitMismatchError": "errors", "main": "cli", "write_world_masks": "world_masks",
+    "InitMismatchError": "errors", "main": "cli",
 }
 
 __all__ = sorted(_EXPORTS)

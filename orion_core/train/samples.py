@@ -99,7 +99,7 @@ class SampleLoader(Dataset):
         return Loaded(id=record.id, sample=sample, tokens=tokens, objects_dropped=dropped)
 
     def _masklist(self, record: Record) -> Any:
-        from orion_core.pipeline.masklist import MaskList, MaskListError
+        from orion_core.contracts.masklist import MaskList, MaskListError
 
         if record.masks is None:
             raise SampleError("mask list missing", f"no mask list indexed for video {record.video_id!r}")

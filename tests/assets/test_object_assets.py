@@ -9,7 +9,7 @@ from orion_assets.data.assets import filtered_dataset, raw_videos, video_manifes
 from orion_assets.data.ingest import observe_now
 from orion_assets.objects.assets import keyframe_tags, object_masks
 from orion_assets.resources import DvcResource, OrionConfigResource, StoreResource
-from orion_core.pipeline.masklist import MaskList
+from orion_core.contracts.masklist import MaskList
 
 ASSETS = [raw_videos, video_manifest, filtered_dataset, keyframe_tags, object_masks]
 

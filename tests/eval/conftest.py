@@ -93,7 +93,7 @@ def _one_torch_thread():
 def tiny_predictor(eval_config):
     """An OrionPredictor over a tiny random-weight VideoOrion (the tiny-cpu sizes, 6 object frames)."""
     from orion_core.model.builders import build_videoorion
-    from orion_core.model.predictor import OrionPredictor
+    from orion_core.inference.predictor import OrionPredictor
     from orion_core.model.tokenizer import build_tokenizer
 
     model = build_videoorion(eval_config, seed=0).eval()

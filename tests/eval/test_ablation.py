@@ -1,4 +1,4 @@
-"""The Table 4 protocol (orion_core.eval.ablation) with a stand-in training callable.
+"""The Table 4 protocol (orion_core.experiments.ablation) with a stand-in training callable.
 
 The training job (orion_core.train) is another engineer's; until it lands, ``StandInTrainer`` plays its part:
 it "trains" a predictor whose skill on each task is fixed per variant and whose right/wrong pattern depends on
@@ -12,7 +12,7 @@ import statistics
 
 import pytest
 
-from orion_core.eval.ablation import ablation_markdown, run_ablation, write_ablation
+from orion_core.experiments.ablation import ablation_markdown, run_ablation, write_ablation
 
 
 class StandInPredictor:
@@ -76,7 +76,7 @@ def test_a_missed_aim_is_reported_with_its_reasons(tiny_world, eval_config, tmp_
 def test_world_trainer_data_with_multiple_choice_instructions(tiny_world, tmp_path):
     import json
 
-    from orion_core.eval.ablation_train import WorldTrainer
+    from orion_core.experiments.world_trainer import WorldTrainer
     from orion_core.eval.answers import extract_choice
 
     plain = json.loads(WorldTrainer(world_dir=tiny_world, work_dir=tmp_path / "a").data().read_text())

@@ -11,8 +11,8 @@ pytest.importorskip("orion_core.train.runner", reason="the training job (orion_c
 
 @pytest.mark.slow  # six short DeepSpeed stages on CPU, then two small evaluations
 def test_world_trainer_runs_the_protocol_end_to_end(tiny_world, eval_config, tmp_path):
-    from orion_core.eval.ablation import run_ablation
-    from orion_core.eval.ablation_train import WorldTrainer
+    from orion_core.experiments.ablation import run_ablation
+    from orion_core.experiments.world_trainer import WorldTrainer
     from orion_core.train.reporting import NullReporter
 
     config = eval_config.with_overrides({

@@ -30,7 +30,7 @@ def test_orion_eval_scores_a_checkpoint(checkpoint, tiny_world, tmp_path, capsys
 
 
 def test_orion_eval_needs_a_checkpoint_or_an_ablation(capsys):
-    from orion_core.eval.cli import main
+    from orion_core.experiments.cli import main
 
     with pytest.raises(SystemExit):
         main([])

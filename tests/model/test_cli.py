@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from orion_core.model.cli import main as ask_main
+from orion_core.inference.cli import main as ask_main
 
 
 @pytest.mark.parametrize("argv,match", [
@@ -45,7 +45,7 @@ def video_file(tmp_path):
 def test_ask_a_checkpoint_about_a_video_with_a_mask_list(checkpoint, video_file, tmp_path, capsys):
     pytest.importorskip("orion_core.video.sampling")
     pytest.importorskip("orion_core.video.transforms")
-    from orion_core.pipeline.masklist import MaskList, object_from_masks
+    from orion_core.contracts.masklist import MaskList, object_from_masks
 
     by_frame = {f: np.zeros((48, 64), bool) for f in range(20)}
     for f in range(20):

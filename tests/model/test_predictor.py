@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from orion_core.model.predictor import OrionPredictor
+from orion_core.inference.predictor import OrionPredictor
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_refer_by_box_tracks_the_box_and_asks_about_it(model, tokenizer, model_c
 
 
 def test_mask_list_input_and_large_frames_are_shrunk(predictor, model_config):
-    from orion_core.pipeline.masklist import MaskList, object_from_masks
+    from orion_core.contracts.masklist import MaskList, object_from_masks
 
     big = np.full((30, 96, 128, 3), 128, dtype=np.uint8)
     by_frame = {f: np.zeros((96, 128), bool) for f in range(30)}
@@ -109,7 +109,7 @@ def test_figure_and_errors(predictor, frames, dense_masks, tmp_path):
 
 
 def test_mask_list_frames_become_the_object_frames(predictor):
-    from orion_core.pipeline.masklist import MaskList, object_from_masks
+    from orion_core.contracts.masklist import MaskList, object_from_masks
 
     tracked = (1, 4, 9, 13)
     by_frame = {f: np.zeros((48, 64), bool) for f in tracked}
@@ -125,7 +125,7 @@ def test_mask_list_frames_become_the_object_frames(predictor):
 
 
 def test_tiny_objects_survive_shrinking(predictor):
-    from orion_core.pipeline.masklist import MaskList, object_from_masks
+    from orion_core.contracts.masklist import MaskList, object_from_masks
 
     big = np.full((10, 96, 128, 3), 128, dtype=np.uint8)
     by_frame = {f: np.zeros((96, 128), bool) for f in range(10)}

@@ -75,7 +75,7 @@ def test_tracker_follows_world_objects(tiny_world, experts):
 
 @pytest.mark.slow  # ~20 s: the whole pipeline over the tiny world's benchmark videos
 def test_quality_on_the_synthetic_world(tiny_world, tiny_config):
-    from orion_core.pipeline import evaluate_on_world
+    from orion_core.eval.pipeline_quality import evaluate_on_world
 
     report = evaluate_on_world(tiny_world, tiny_config)
     assert report["videos"] == 4

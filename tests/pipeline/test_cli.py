@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from orion_core.pipeline import MaskList
+from orion_core.contracts.masklist import MaskList
 
 
 def run_cli(*args):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from orion_core.pipeline.masklist import MaskList, MaskListError, MaskObject, decode_rle, encode_rle, object_from_masks
+from orion_core.contracts.masklist import MaskList, MaskListError, MaskObject, decode_rle, encode_rle, object_from_masks
 
 from dst_helpers import square
 

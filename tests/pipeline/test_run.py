@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from orion_core.pipeline import MaskList, TagRecord, mask_shard, tag_shard
+from orion_core.contracts.masklist import MaskList
+from orion_core.pipeline import TagRecord, mask_shard, tag_shard
 from orion_core.pipeline.store import tags_key
 
 

@@ -72,7 +72,7 @@ def train_config():
 @pytest.fixture(scope="session")
 def dataset(tiny_world, train_config, tmp_path_factory) -> Dataset:
     """train.json = the world's pretrain + instruct records (half without ``split``: inferred) + mask index."""
-    from orion_core.train.world_masks import write_world_masks
+    from orion_core.data.synthetic.truth_masks import write_world_masks
 
     root = tmp_path_factory.mktemp("train_data")
     records = []

@@ -6,10 +6,11 @@ thresholds, balances concept nouns, and accounts for every input row; ``write_fi
 the training set (``train.json``), the removals and a report. ``orion filter`` is the command line.
 """
 
-from .base import QualityScorer, Scorers, SimilarityScorer, build_scorers
+from .base import QualityScorer, Scorers, SimilarityScorer
 from .concepts import BalanceResult, balance_concepts
 from .dataset import REASONS, FilterResult, FrameDecodeError, caption_of, filter_dataset, load_scoring_frames
 from .report import plot_scores, write_filtered
+from .scorers import build_scorers
 
 __all__ = [
     "BalanceResult", "FilterResult", "FrameDecodeError", "QualityScorer", "REASONS", "Scorers", "SimilarityScorer",

@@ -1,4 +1,4 @@
-"""Scorer interfaces of the dataset filters and the one place that builds them from the config.
+"""Scorer interfaces of the dataset filters (built from the config by :func:`.scorers.build_scorers`).
 
 The paper filters InternVid by an aesthetic score and UMT-SIM (caption-video similarity) before balancing
 noun-phrase concepts (PAPER.md, stage 2). Here each score comes from a small Protocol with two
@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-
-from orion_core.config import DataConfig
 
 
 @runtime_checkable
@@ -54,18 +52,3 @@ def check_frames(frames: np.ndarray) -> np.ndarray:
     if frames.dtype != np.uint8:
         raise ValueError(f"scorer frames must be uint8 RGB, got {frames.dtype}")
     return frames
-
-
-def build_scorers(config: DataConfig, *, device: str = "cpu") -> Scorers:
-    """Scorers named by ``config.scorer``; CLIP is imported only when asked for (classical runs skip torch)."""
-    from .classical import ClassicalQualityScorer, ClassicalSimilarityScorer
-
-    if config.scorer == "classical":
-        return Scorers(quality=ClassicalQualityScorer(), similarity=ClassicalSimilarityScorer())
-    if config.scorer == "clip":
-        from .clip import ClipScorer
-
-        clip = ClipScorer.from_config(config, device=device)
-        quality: QualityScorer = clip.aesthetic if clip.aesthetic is not None else ClassicalQualityScorer()
-        return Scorers(quality=quality, similarity=clip)
-    raise ValueError(f"unknown data.scorer {config.scorer!r}; known: ['classical', 'clip']")

@@ -8,7 +8,7 @@ The paper filters InternVid with UMT-SIM (a video-text similarity) and an aesthe
 * quality = a linear head ``w . e + b`` over each frame's normalised image embedding ``e`` (the LAION aesthetic
   predictor v1 layout: safetensors with one ``(1, D)`` weight and one ``(1,)`` bias), averaged over frames and
   mapped from the LAION 1..10 scale to [0, 1] by ``(s - AESTHETIC_LOW) / (AESTHETIC_HIGH - AESTHETIC_LOW)``.
-  Without ``data.aesthetic_head_path`` the classical quality scorer is used (see :func:`.base.build_scorers`).
+  Without ``data.aesthetic_head_path`` the classical quality scorer is used (see :func:`.scorers.build_scorers`).
 
 Weights come from ``data.clip_path`` (a transformers checkpoint folder: ``config.json`` of model type ``clip`` or
 ``siglip``, weights, tokenizer files and ``preprocessor_config.json``) through :func:`orion_core.weights.resolve_weights`;

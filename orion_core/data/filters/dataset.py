@@ -27,7 +27,8 @@ import numpy as np
 
 from orion_core.config import OrionConfig
 
-from .base import Scorers, build_scorers
+from .base import Scorers
+from .scorers import build_scorers
 from .concepts import balance_concepts
 
 REASONS = ("undecodable", "no_sample", "quality", "similarity", "concept_balance")
@@ -103,7 +104,7 @@ def filter_dataset(rows: Iterable[dict], config: OrionConfig, *, progress: bool 
         config: the run's config; ``config.data`` holds scorer choice, thresholds and ``scoring_frames``.
         progress: show a progress bar on stderr.
         device: torch device of the CLIP/SigLIP scorer (classical scorers ignore it).
-        scorers: prebuilt scorers (default: :func:`.base.build_scorers` from ``config.data``).
+        scorers: prebuilt scorers (default: :func:`.scorers.build_scorers` from ``config.data``).
         load_frames: ``(path, k) -> (K, H, W, 3) uint8`` (default: :func:`load_scoring_frames` with
             ``config.video.decoder``); it must raise :class:`FrameDecodeError` for an undecodable video.
     """

@@ -1,8 +1,8 @@
 """Name a blob by its shape: nearest prototype in a small space of scale-free contour features.
 
-The nouns and the shapes they stand for come from the synthetic world's vocabulary
-(:mod:`orion_core.data.synthetic.vocabulary`), and so do the prototypes: they are rasterised with the world's
-own ``shape_mask`` at several sizes. The tagger therefore names shapes with exactly the world's nouns, and a
+The nouns and the shapes they stand for are the synthetic world's (:mod:`orion_core.contracts.shapes`, shared
+with the world's renderer), and so are the prototypes: they are rasterised with the world's own ``shape_mask``
+at several sizes. The tagger therefore names shapes with exactly the world's nouns, and a
 renamed noun there is a renamed tag here.
 
 Moving blobs on real footage have no drawn shape; they are named by their upright-ness (:func:`blob_noun`).
@@ -52,7 +52,7 @@ def shape_features(mask: np.ndarray) -> np.ndarray | None:
 @lru_cache(maxsize=1)
 def prototypes() -> tuple[tuple[str, ...], np.ndarray]:
     """(nouns (P,), features (P, 4)) of the world's shapes drawn at ``PROTOTYPE_RADII``."""
-    from orion_core.data.synthetic.vocabulary import KINDS, shape_mask
+    from orion_core.contracts.shapes import KINDS, shape_mask
 
     nouns, feats = [], []
     for kind in KINDS:

@@ -7,7 +7,7 @@ Both variants run the same three stages (1 video projector, 2 object projector, 
 the same records (the world's pretrain and instruct splits; train.json written once) for the same number of
 steps; they differ only in the mask lists each video gets:
 
-* VideoOrion: the world's ground-truth masks on the t_o tracked frames (``orion_core.train.world_masks``:
+* VideoOrion: the world's ground-truth masks on the t_o tracked frames (``orion_core.data.synthetic.truth_masks``:
   an oracle detect-segment-track, so pipeline misses do not blur the comparison);
 * video-only: an empty mask list per video - no object tokens in any prompt. Stage 2 trains only the object
   projector, which then sits in no prompt: its steps would be zero-gradient updates (Adam, no weight decay:
@@ -65,9 +65,9 @@ class WorldTrainer:
 
         from orion_core.data.synthetic.questions import AnswerPositions, mc_items
 
-        from .answers import letter_of
-        from .items import Item
-        from .prompts import mc_prompt
+        from orion_core.eval.answers import letter_of
+        from orion_core.eval.items import Item
+        from orion_core.eval.prompts import mc_prompt
 
         positions = AnswerPositions(np.random.default_rng([7, 7]))
         out = []
@@ -87,8 +87,8 @@ class WorldTrainer:
 
     def masks(self, config: OrionConfig, *, use_objects: bool) -> Path:
         """Mask index for a variant: ground truth (VideoOrion) or one empty mask list per video (video-only)."""
-        from orion_core.pipeline.masklist import MaskList
-        from orion_core.train.world_masks import INDEX_FILE, write_world_masks
+        from orion_core.contracts.masklist import MaskList
+        from orion_core.data.synthetic.truth_masks import INDEX_FILE, write_world_masks
 
         folder = self.work / ("masks_truth" if use_objects else "masks_empty") / config.digest("video", "pipeline")
         index = folder / INDEX_FILE

@@ -3,7 +3,7 @@
 Training tests and benchmarks need mask lists for the world's videos without paying for the pipeline (the
 pipeline has its own quality benchmark against the same ground truth). The masks are the world's true
 per-frame masks on the t_o frames the pipeline would track (the same sampling rule, 128 for long videos),
-written as ordinary :class:`~orion_core.pipeline.masklist.MaskList` files plus the ``{video_id: path}``
+written as ordinary :class:`~orion_core.contracts.masklist.MaskList` files plus the ``{video_id: path}``
 index the training job reads (``--masks``).
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterable
 
 from orion_core.config import OrionConfig
-from orion_core.pipeline.masklist import MaskList, MaskObject
+from orion_core.contracts.masklist import MaskList, MaskObject
 from orion_core.video.sampling import uniform_indices
 
 INDEX_FILE = "index.json"

@@ -25,10 +25,10 @@ import numpy as np
 
 from orion_core.config import OrionConfig
 
-from .masklist import MaskList
-from .objects import mask_iou
-from .runner import DetectSegmentTrack
-from .tags import TagRecord
+from orion_core.contracts.masklist import MaskList
+from orion_core.pipeline.objects import mask_iou
+from orion_core.pipeline.runner import DetectSegmentTrack
+from orion_core.pipeline.tags import TagRecord
 
 MATCH_IOU = 0.5
 
@@ -191,13 +191,13 @@ def quality_markdown(preset: str, results: dict[str, dict[str, Any]], *, world_d
     first = next(iter(results.values()))
     lines = [
         "# Detect-segment-track quality on the synthetic world", "",
-        f"`python -m orion_core.pipeline.evaluate --preset {preset} --world WORLD --out "
+        f"`python -m orion_core.eval.pipeline_quality --preset {preset} --world WORLD --out "
         "benchmarks/results/pipeline_quality.md` (WORLD: the preset's world, `orion world`).", "",
         f"World digest `{world_digest}`. "
         f"Split `{first['split']}`: {first['videos']} videos, {first['n_frames']} tagged frames each, the preset's "
         f"experts. Date {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
         "2 shared cores (seconds are noisy; quality numbers are deterministic).", "",
-        "Metrics (see `orion_core/pipeline/evaluate.py`): `mask_iou` = J, mean IoU of matched objects' tracked "
+        "Metrics (see `orion_core/eval/pipeline_quality.py`): `mask_iou` = J, mean IoU of matched objects' tracked "
         "masks on every t_o frame from their key frame on; `mask_iou_coverage` = every ground-truth object on "
         "every t_o frame it is visible, 0 where nothing covers it (objects appearing before their first key frame "
         "lose those frames); recall / precision of objects; tags against the visible objects' nouns; key frames "

@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 
 from orion_core.config import OrionConfig
 
-from .run import EvalResult, evaluate, write_result
+from orion_core.eval.run import EvalResult, evaluate, write_result
 
 VARIANTS = (("video_only", False), ("videoorion", True))
 UNREAD_RULES = ("empty", "no_match", "ambiguous")

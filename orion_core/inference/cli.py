@@ -33,7 +33,7 @@ def main(argv: list[str]) -> int:
                         help="the question (with --box: omit for the paper's referring question, or include <o>)")
     parser.add_argument("--checkpoint", required=True, help="checkpoint directory (save_checkpoint)")
     parser.add_argument("--box", type=_box, help="first-frame box x0,y0,x1,y1 in pixels: ask about that object")
-    parser.add_argument("--masks", help="mask-list JSON of this video (orion_core.pipeline.masklist)")
+    parser.add_argument("--masks", help="mask-list JSON of this video (orion_core.contracts.masklist)")
     parser.add_argument("--no-objects", action="store_true", help="ask without object tokens (skip the pipeline)")
     parser.add_argument("--figure", help="save the attention picture here (PNG)")
     parser.add_argument("--max-new-tokens", type=int, default=64)
@@ -49,7 +49,7 @@ def main(argv: list[str]) -> int:
     predictor = OrionPredictor.from_checkpoint(args.checkpoint, device=args.device)
     masks = None if args.no_objects else "pipeline"
     if args.masks:
-        from orion_core.pipeline.masklist import MaskList
+        from orion_core.contracts.masklist import MaskList
 
         masks = MaskList.load(args.masks)
     predictor.set_video(args.video, masks=masks)

@@ -23,13 +23,12 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from orion_core.config import OrionConfig
-
-from .attention import attention_figure, object_attention
-from .builders import input_spec
-from .collate import InputSpec
-from .mask_pooling import masks_to_grid
-from .orion import VideoOrion
-from .template import OBJECT_TOKEN_ID, REFERRING_QUESTION, referring_conversation, tokenize_conversation
+from orion_core.model.attention import attention_figure, object_attention
+from orion_core.model.builders import input_spec
+from orion_core.model.collate import InputSpec
+from orion_core.model.mask_pooling import masks_to_grid
+from orion_core.model.orion import VideoOrion
+from orion_core.model.template import OBJECT_TOKEN_ID, REFERRING_QUESTION, referring_conversation, tokenize_conversation
 
 Preprocess = Callable[[np.ndarray], torch.Tensor]
 """(K, H, W, 3) uint8 RGB frames -> (K, 3, S, S) normalised encoder input."""
@@ -70,8 +69,8 @@ class OrionPredictor:
     @classmethod
     def from_checkpoint(cls, directory: str | Path, *, device: str = "cpu", dtype: torch.dtype = torch.float32,
                         **kwargs: Any) -> "OrionPredictor":
-        from .checkpoint import load_checkpoint
-        from .tokenizer import build_tokenizer
+        from orion_core.model.checkpoint import load_checkpoint
+        from orion_core.model.tokenizer import build_tokenizer
 
         model, tokenizer, config = load_checkpoint(directory, device=device, dtype=dtype)
         return cls(model=model, tokenizer=tokenizer or build_tokenizer(config.model), config=config, **kwargs)

@@ -21,7 +21,7 @@ import sys
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .benchmarks import BENCHMARKS
+    from orion_core.eval.benchmarks import BENCHMARKS
 
     p = argparse.ArgumentParser(prog="orion eval", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -85,7 +85,7 @@ def main(argv: list[str]) -> int:
             from orion_core.data.ingest import resolve_source
             from orion_core.train.reporting import JsonLinesReporter
 
-            from .ablation_train import WorldTrainer
+            from .world_trainer import WorldTrainer
 
             world = args.root or resolve_source(config.data.source)
             train = WorldTrainer(world_dir=world, work_dir=f"{args.out}/data", max_steps=args.max_steps,
@@ -98,7 +98,7 @@ def main(argv: list[str]) -> int:
         data = {"verdict": result.verdict(), "gain": result.gain, "met": result.met, "summary": result.summary(),
                 "diagnostics": result.diagnostics(), "files": {k: str(v) for k, v in files.items()}}
     else:
-        from .run import evaluate, write_result
+        from orion_core.eval.run import evaluate, write_result
 
         kinds = [k.strip() for k in args.kinds.split(",")] if args.kinds else None
         result = evaluate(args.checkpoint, args.benchmark, config, root=args.root, limit=args.limit,

@@ -148,7 +148,7 @@ class MaskList:
 
     def save(self, path: str | Path) -> Path:
         """Write atomically (a temp file renamed into place), so a killed run never leaves half a file."""
-        from .store import write_json_atomic
+        from .atomic import write_json_atomic
 
         return write_json_atomic(Path(path), self.to_dict())
 

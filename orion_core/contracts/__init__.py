@@ -1,0 +1,9 @@
+"""What several packages agree on, kept below all of them so no package imports a sibling for it.
+
+* ``masklist``  the mask list: detect-segment-track's output, the object branch's input (pipeline writes it;
+                train, inference and eval read it; the synthetic world writes its ground truth in it)
+* ``atomic``    atomic file writes (temp file renamed into place) for every JSON a killed run must not truncate
+* ``shapes``    the nouns and shapes of the synthetic world, which the classical tagger names blobs with
+
+Plain Python, no Dagster; importing this package imports none of its modules.
+"""
