@@ -19,7 +19,7 @@ import numpy as np
 from orion_core.config import OrionConfig
 from orion_core.video.decode import DecodeStats, read_frames
 from orion_core.video.probe import VideoInfo, check_video
-from orion_core.video.sampling import Frames, sample_frames, uniform_indices
+from orion_core.video.sampling import Frames, object_frame_indices, sample_frames
 
 from .experts import build_expert
 from .experts.base import VideoAware
@@ -78,7 +78,7 @@ class DetectSegmentTrack:
     # ---- steps 4-6 -------------------------------------------------------------------------------------
     def tracking_indices(self, num_frames: int, duration_s: float) -> list[int]:
         """The t_o frame indices (distinct, ascending): 64 uniform frames, 128 for videos over a minute."""
-        return sorted(set(uniform_indices(num_frames, self.config.video.t_o_for(duration_s))))
+        return object_frame_indices(num_frames, duration_s, self.config.video)
 
     def mask_video(self, path: str, tags: TagRecord, *, images: dict[int, np.ndarray] | None = None,
                    info: VideoInfo | None = None) -> MaskList:

@@ -15,12 +15,15 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
 from .decode import DecodeStats, read_frames
 from .probe import VideoInfo, check_video
+
+if TYPE_CHECKING:
+    from orion_core.config import VideoConfig
 
 
 def uniform_indices(num_frames: int, count: int) -> list[int]:
@@ -38,6 +41,16 @@ def uniform_indices(num_frames: int, count: int) -> list[int]:
     centres = seg * (np.arange(count) + 0.5)
     # +1e-6 as in VideoLLaMA2: exact .5 centres round up instead of to the even neighbour.
     return np.round(centres + 1e-6).astype(int).tolist()
+
+
+def object_frame_indices(num_frames: int, duration_s: float, video: "VideoConfig") -> list[int]:
+    """The object branch's frames of a video: ``t_o`` uniform frames (``t_o_long`` over a minute), distinct, ascending.
+
+    The one rule for "which frames are tracked": detect-segment-track tracks over them, the synthetic world's
+    ground-truth mask lists keep masks on them, and a mask list records them as its ``frame_indices``. A video
+    shorter than the sample gives fewer frames (repeated indices are dropped).
+    """
+    return sorted(set(uniform_indices(int(num_frames), video.t_o_for(float(duration_s)))))
 
 
 @dataclass(frozen=True, eq=False)
