@@ -182,26 +182,19 @@ class OrionAnswerer:
 
 
 def oracle_masks(item: Item, config: OrionConfig, *, endpoint_url: str | None = None):
-    """Ground-truth masks of a synthetic benchmark video as a MaskList over its t_o tracking frames."""
+    """Ground-truth masks of a synthetic benchmark video as a MaskList over its t_o tracking frames.
+
+    The same mask list the world's ground truth gives training (:func:`orion_core.data.synthetic.truth_masks.
+    world_masklist`): labels are nouns, key frames are the first tracked frame with a mask, capped at
+    ``pipeline.max_objects``; the annotation is fetched beside the video (local folder or S3).
+    """
     import json
 
-    from orion_core.contracts.masklist import MaskList, MaskObject
-    from orion_core.video.sampling import uniform_indices
+    from orion_core.data.synthetic.truth_masks import world_masklist
 
     video_id = item.extra.get("video_id")
     if item.benchmark != "synthetic" or not video_id:
         raise ValueError(f"{item.benchmark}/{item.id}: oracle masks exist only for the synthetic world's videos")
     world = item.video.rsplit("/", 3)[0]  # <world>/videos/benchmark/<id>.mp4
     ann = json.loads(fetch(f"{world}/annotations/{video_id}.json", endpoint_url=endpoint_url).read_text())
-    track = sorted(set(uniform_indices(ann["num_frames"], config.video.t_o_for(float(ann["duration_s"])))))
-    wanted = set(track)
-    objects = []
-    for obj in ann["objects"]:
-        truth = ann["masks"][str(obj["track_id"])]
-        keep = [(int(f), rle) for f, rle in zip(truth["frames"], truth["rle"]) if int(f) in wanted]
-        if keep:  # an object seen only between the tracked frames could not be tracked by the pipeline either
-            objects.append(MaskObject(label=f"{obj['colour']} {obj['name']}", key_frame=keep[0][0], score=1.0,
-                                      frames=tuple(f for f, _ in keep), rles=tuple(r for _, r in keep)))
-    return MaskList(height=int(ann["height"]), width=int(ann["width"]),
-                    objects=tuple(objects[: config.model.max_object_tokens]), frame_indices=tuple(track),
-                    num_frames=int(ann["num_frames"]), video_path=item.video, meta={"source": "oracle"})
+    return world_masklist(ann, config, video_path=item.video)

@@ -1,10 +1,19 @@
-"""Mask lists from the synthetic world's ground truth: an oracle detect-segment-track for training runs.
+"""Mask lists from the synthetic world's ground truth: an oracle detect-segment-track.
 
-Training tests and benchmarks need mask lists for the world's videos without paying for the pipeline (the
-pipeline has its own quality benchmark against the same ground truth). The masks are the world's true
-per-frame masks on the t_o frames the pipeline would track (the same sampling rule, 128 for long videos),
-written as ordinary :class:`~orion_core.contracts.masklist.MaskList` files plus the ``{video_id: path}``
-index the training job reads (``--masks``).
+Training tests, benchmarks and the ablation need mask lists for the world's videos without paying for the
+pipeline, and evaluation's ``oracle`` object source asks whether a miss is the pipeline's or the model's. Both
+read :func:`world_masklist`: the world's true per-frame masks on the frames the pipeline would track
+(:func:`orion_core.video.sampling.object_frame_indices`, 128 for long videos), as an ordinary
+:class:`~orion_core.contracts.masklist.MaskList`. :func:`write_world_masks` writes them with the
+``{video_id: path}`` index the training job reads (``--masks``).
+
+The list follows the mask-list contract as the pipeline fills it (one rule, where two copies had drifted):
+
+* ``label`` is the object's noun (``ball``), the canonical tag the pipeline's tagger gives it - not a
+  description such as ``red ball``;
+* ``key_frame`` is the first tracked frame on which the object has a mask, so ``obj.mask(obj.key_frame)`` is
+  never None (the pipeline's objects always hold a mask on their key frame), and ``key_frames`` lists them;
+* at most ``pipeline.max_objects`` objects, in track order (the model applies its own token cap when it reads them).
 """
 
 from __future__ import annotations
@@ -15,29 +24,29 @@ from typing import Iterable
 
 from orion_core.config import OrionConfig
 from orion_core.contracts.masklist import MaskList, MaskObject
-from orion_core.video.sampling import uniform_indices
+from orion_core.video.sampling import object_frame_indices
 
 INDEX_FILE = "index.json"
+SOURCE = "synthetic world ground truth"
+"""``meta["source"]`` of every ground-truth mask list."""
 
 
 def world_masklist(annotation: dict, config: OrionConfig, *, video_path: str = "") -> MaskList:
-    """The ground-truth mask list of one annotated video (objects in track order, capped at max_objects)."""
-    t_o = config.video.t_o_for(float(annotation["duration_s"]))
-    tracked = sorted(set(uniform_indices(int(annotation["num_frames"]), t_o)))
+    """The ground-truth mask list of one annotated video (see the module doc for label, key frame and cap)."""
+    tracked = object_frame_indices(int(annotation["num_frames"]), float(annotation["duration_s"]), config.video)
     wanted = set(tracked)
     objects = []
     for obj in annotation["objects"]:
         truth = annotation["masks"][str(obj["track_id"])]
-        keep = [(f, rle) for f, rle in zip(truth["frames"], truth["rle"]) if f in wanted]
+        keep = [(int(f), rle) for f, rle in zip(truth["frames"], truth["rle"]) if int(f) in wanted]
         if not keep:
             continue  # visible only between tracked frames: the pipeline could not have it either
-        objects.append(MaskObject(label=obj["name"], key_frame=int(obj["first_frame"]), score=1.0,
-                                  frames=tuple(int(f) for f, _ in keep), rles=tuple(r for _, r in keep)))
+        objects.append(MaskObject(label=obj["name"], key_frame=keep[0][0], score=1.0,
+                                  frames=tuple(f for f, _ in keep), rles=tuple(r for _, r in keep)))
     objects = objects[: config.pipeline.max_objects]
     return MaskList(height=int(annotation["height"]), width=int(annotation["width"]), objects=tuple(objects),
                     key_frames=tuple(sorted({o.key_frame for o in objects})), frame_indices=tuple(tracked),
-                    num_frames=int(annotation["num_frames"]), video_path=video_path,
-                    meta={"source": "synthetic world ground truth"})
+                    num_frames=int(annotation["num_frames"]), video_path=video_path, meta={"source": SOURCE})
 
 
 def write_world_masks(world_dir: str | Path, out_dir: str | Path, *, config: OrionConfig,
