@@ -29,11 +29,6 @@ def shard_videos(train_json: str, shard: str, config) -> dict[str, list[tuple[st
     return groups
 
 
-def n_frames_for(split: str, config) -> int:
-    """Frames tagged per video: 64 for instruction data, 16 for (object-)pretraining data (PAPER.md step 1)."""
-    return config.video.n_instruct if split == "instruct" else config.video.n_pretrain
-
-
 def _output(reports: dict, root: Path, orion) -> dg.Output:
     """One Output for the shard: records of every split, metadata of the merged report, the preview inline."""
     merged = None
@@ -62,7 +57,7 @@ def keyframe_tags(context: dg.AssetExecutionContext, filtered_dataset: dict) -> 
     config = orion.load()
     root = Path(store.root) / "keyframe_tags"
     groups = shard_videos(filtered_dataset["train_json"], context.partition_key, config)
-    reports = {split: tag_shard(videos, config, n_frames=n_frames_for(split, config), out_dir=root)
+    reports = {split: tag_shard(videos, config, n_frames=config.video.tagged_frames(split), out_dir=root)
                for split, videos in sorted(groups.items())}
     return _output(reports, root, orion)
 

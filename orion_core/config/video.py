@@ -39,3 +39,8 @@ class VideoConfig:
     def t_o_for(self, duration_s: float) -> int:
         """Tracking frames for a video of ``duration_s`` seconds (the paper's 128-over-a-minute rule)."""
         return self.t_o_long if duration_s > self.long_video_s else self.t_o
+
+    def tagged_frames(self, split: str) -> int:
+        """Frames tagged per video of a data split (PAPER.md step 1): ``n_instruct`` (64) for instruction data
+        (``instruct``), ``n_pretrain`` (16) for (object-)pretraining data and anything else."""
+        return self.n_instruct if split == "instruct" else self.n_pretrain
