@@ -11,7 +11,6 @@ Tag keys are stable strings that an auditor can search on in MLflow, e.g.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import subprocess
@@ -160,9 +159,3 @@ def read_lineage(directory: str | Path) -> CheckpointLineage:
     if not path.is_file():
         raise LineageError(f"no lineage at {path}")
     return CheckpointLineage.from_dict(json.loads(path.read_text()))
-
-
-def json_digest(data: Any) -> str:
-    """sha256 (hex, 16 chars) of ``data`` as canonical JSON, for content addressing."""
-    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]

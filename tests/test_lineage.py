@@ -4,8 +4,9 @@ import subprocess
 
 import pytest
 
+from orion_core.contracts.digests import json_digest
 from orion_core.lineage import (CheckpointLineage, DatasetRef, GitRevision, LineageError, ParentCheckpoint,
-                                git_revision, json_digest, read_lineage)
+                                git_revision, read_lineage)
 
 DATA = (DatasetRef(name="raw_videos", digest="0" * 32 + ".dir", source="/data/raw"),
         DatasetRef(name="filtered_dataset", digest="1" * 32 + ".dir", source="s3://b/filtered", version="abc"))

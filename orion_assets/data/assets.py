@@ -1,7 +1,6 @@
 """raw_videos -> video_manifest (per shard) -> filtered_dataset. Each asset calls one orion_core function."""
 
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -9,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from orion_core.codeversion import code_digest
+from orion_core.contracts.digests import json_digest
 from orion_core.data.manifest import build_manifest, read_jsonl, summarize, write_jsonl
 
 from ..metadata import plain, png_markdown, table_md
@@ -51,9 +51,8 @@ def video_manifest(context: dg.AssetExecutionContext):
     if shard not in snap.shards:
         raise dg.Failure(f"{shard} is not a shard of the current raw data (version {snap.version}); re-observe raw_videos")
     md5s = {f.relpath: f.digest for f in snap.files}
-    key = json.dumps([[r, md5s[r]] for r in snap.shards[shard]] + [config.digest("video"),
-                     code_digest("orion_core.data.manifest", "orion_core.video")])
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    digest = json_digest([[r, md5s[r]] for r in snap.shards[shard]] + [config.digest("video"),
+                         code_digest("orion_core.data.manifest", "orion_core.video")], compact=False)
     path = store.path("video_manifest", digest, shard) / "manifest.jsonl"
     cached = path.exists()
     rows = read_jsonl(path) if cached else build_manifest(snap, [shard], endpoint_url=config.data.s3_endpoint_url)
@@ -95,9 +94,8 @@ def filtered_dataset(context: dg.AssetExecutionContext, video_manifest: dict) ->
     if len(data_versions) > 1:  # never mix shards probed from two versions of the raw data
         raise dg.Failure(f"video_manifest shards come from several raw data versions {data_versions}; "
                          "re-materialize video_manifest for every shard of the current version")
-    digest = hashlib.sha256(json.dumps([[r["relpath"], r["md5"], r["ok"]] for r in rows]
-                                       + [config.digest("data", "video"), code_digest("orion_core.data.filters")]
-                                       ).encode()).hexdigest()[:16]
+    digest = json_digest([[r["relpath"], r["md5"], r["ok"]] for r in rows]
+                         + [config.digest("data", "video"), code_digest("orion_core.data.filters")], compact=False)
     out = store.path("filtered_dataset", digest)
     cached = (out / "train.json").exists() and (out / "report.json").exists()
     if cached:  # same manifests + same config: the filter already ran

@@ -16,7 +16,7 @@ import dagster as dg
 
 from orion_core.audit.tags import headline
 from orion_core.config import OrionConfig
-from orion_core.lineage import json_digest
+from orion_core.contracts.digests import json_digest
 
 from ..metadata import plain, png_markdown, table_md
 from .tracking import log_scores, recorded_run

@@ -4,13 +4,13 @@ Per-video outputs are content-addressed by orion_core.pipeline.store (video byte
 re-run or a re-sharding only recomputes videos that are new or whose config changed.
 """
 
-import hashlib
 import json
 from collections import defaultdict
 from pathlib import Path
 
 import dagster as dg
 
+from orion_core.contracts.digests import json_digest
 from orion_core.data.ingest import local_copy
 
 from ..metadata import plain, png_markdown
@@ -37,14 +37,14 @@ def _output(reports: dict, root: Path, orion) -> dg.Output:
     records = sorted([r.video_id, r.status, str(r.output) if r.output else None, r.error]
                      for r in (merged.records if merged else []))
     # Content outputs are addressed by digest, so the sorted (video, output file) list is the data version.
-    version = hashlib.sha256(json.dumps([[r[0], Path(r[2]).name if r[2] else r[3]] for r in records]).encode())
+    version = json_digest([[r[0], Path(r[2]).name if r[2] else r[3]] for r in records], compact=False)
     meta = {**orion.metadata(), "output_root": str(root), "splits": dg.MetadataValue.json(sorted(reports))}
     if merged is not None:
         meta.update({k: plain(v) for k, v in merged.metadata().items()})
         if merged.preview_png:
             meta["preview"] = png_markdown(merged.preview_png, "mask overlays")
     return dg.Output({"path": str(root), "records": records}, metadata=meta,
-                     data_version=dg.DataVersion(version.hexdigest()[:16]))
+                     data_version=dg.DataVersion(version))
 
 
 @dg.asset(partitions_def=shard_partitions, group_name="objects", required_resource_keys=RESOURCES,

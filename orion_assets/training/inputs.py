@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orion_core.lineage import json_digest
+from orion_core.contracts.digests import json_digest
 
 from ..partitions import SHARDS
 

@@ -15,7 +15,8 @@ import dagster as dg
 import yaml
 
 from orion_core.data.ingest import resolve_source
-from orion_core.lineage import CheckpointLineage, DatasetRef, ParentCheckpoint, git_revision, json_digest
+from orion_core.contracts.digests import json_digest
+from orion_core.lineage import CheckpointLineage, DatasetRef, ParentCheckpoint, git_revision
 
 from ..metadata import plain, png_markdown
 from .inputs import masks_index, raw_data_version, stale_mask_shards

@@ -11,13 +11,13 @@ small and is owned by the code that reads it (see DESIGN.md in the repo).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import yaml
+
+from orion_core.contracts.digests import json_digest
 
 from .base import ConfigError, check, from_dict, to_dict
 from .data import DataConfig
@@ -63,8 +63,7 @@ class OrionConfig:
         data = self.to_dict()
         if sections:
             data = {s: data[s] for s in sections}
-        blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        return json_digest(data)
 
     def with_overrides(self, overrides: Mapping[str, Any] | Iterable[str]) -> "OrionConfig":
         """A new config with dotted-key overrides applied (``{"video.t_v": 16}`` or ``["video.t_v=16"]``)."""

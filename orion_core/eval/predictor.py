@@ -162,12 +162,13 @@ class OrionAnswerer:
     def _pipeline_masks(self, path: Path):
         from orion_core.contracts.masklist import MaskList
         from orion_core.pipeline import DetectSegmentTrack
-        from orion_core.pipeline.store import file_digest, masks_key, masks_path, tags_key
+        from orion_core.contracts.digests import file_sha256
+        from orion_core.pipeline.store import masks_key, masks_path, tags_key
 
         if self._pipeline is None:
             self._pipeline = DetectSegmentTrack(self.config, device=self.device)
         n = self.config.video.n_instruct
-        digest = file_digest(path)
+        digest = file_sha256(path)
         cached = None
         if self.config.eval.masks_cache:
             root = Path(self.config.eval.masks_cache)

@@ -24,13 +24,14 @@ import numpy as np
 from tqdm import tqdm
 
 from orion_core.config import OrionConfig
+from orion_core.contracts.digests import file_sha256
 from orion_core.video.errors import MissingFileError, VideoError
 
 from .errors import MissingTagsError, PipelineError
 from orion_core.contracts.masklist import MaskList, MaskListError
 from .preview import masks_preview, tags_preview
 from .runner import DetectSegmentTrack
-from .store import file_digest, masks_key, masks_path, tags_key, tags_path
+from .store import masks_key, masks_path, tags_key, tags_path
 from .tags import TagRecord
 
 RECORDED_ERRORS = (VideoError, PipelineError, MaskListError)
@@ -114,7 +115,7 @@ def _run_shard(stage: str, videos: Sequence[tuple[str, Path]], one: Callable[[st
 def _digest(path: Path) -> str:
     if not path.is_file():
         raise MissingFileError(str(path))
-    return file_digest(path)
+    return file_sha256(path)
 
 
 def _preview_file(out_dir: Path, stage: str, key: str, records: list[VideoRecord], png: bytes | None) -> Path | None:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from orion_core.config import OrionConfig
+from orion_core.contracts.digests import file_sha256
 from orion_core.video.decode import DecodeStats, read_frames
 from orion_core.video.probe import VideoInfo, check_video
 from orion_core.video.sampling import Frames, object_frame_indices, sample_frames
@@ -25,7 +26,7 @@ from .experts import build_expert
 from .experts.base import VideoAware
 from orion_core.contracts.masklist import MaskList
 from .objects import detect_objects
-from .store import file_digest, masks_key, tags_key
+from .store import masks_key, tags_key
 from .tags import TagRecord, tag_and_select
 from .tracking import track_objects
 
@@ -67,7 +68,7 @@ class DetectSegmentTrack:
                                                       config=pipeline)
         seconds["tag"] = time.perf_counter() - start
         return TagRecord(
-            video_path=str(path), video_digest=video_digest or file_digest(path), num_frames=int(info.frames),
+            video_path=str(path), video_digest=video_digest or file_sha256(path), num_frames=int(info.frames),
             duration_s=float(info.duration_s or 0.0), frame_indices=tuple(int(i) for i in frames.indices),
             tags=tuple(tuple((t.name, round(float(t.score), 4)) for t in frame) for frame in tags),
             nouns=tuple(tuple(n) for n in nouns), key_frames=tuple(keys), key_nouns=tuple(tuple(n) for n in key_nouns),

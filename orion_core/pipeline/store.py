@@ -12,34 +12,18 @@ code's output changes for the same config.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
-from typing import Any
 
 from orion_core.config import OrionConfig
+from orion_core.contracts.digests import json_digest
 
 PIPELINE_VERSION = 1
-_CHUNK = 1 << 20
-
-
-def file_digest(path: str | os.PathLike) -> str:
-    """sha256 (hex) of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _digest(data: Any) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
 
 
 def tags_key(config: OrionConfig, n_frames: int) -> str:
     """Digest of what decides tags and key frames for ``n_frames`` tagged frames."""
-    return _digest({"version": PIPELINE_VERSION, "n_frames": int(n_frames), "pipeline": config.pipeline.tagging_fields()})
+    return json_digest({"version": PIPELINE_VERSION, "n_frames": int(n_frames), "pipeline": config.pipeline.tagging_fields()})
 
 
 def masks_key(config: OrionConfig, tags: str) -> str:
@@ -47,7 +31,7 @@ def masks_key(config: OrionConfig, tags: str) -> str:
     pipeline = config.pipeline.__dict__.copy()
     pipeline.pop("preview_videos")  # presentation only
     video = config.video
-    return _digest({"version": PIPELINE_VERSION, "tags": tags, "pipeline": pipeline,
+    return json_digest({"version": PIPELINE_VERSION, "tags": tags, "pipeline": pipeline,
                     "t_o": [video.t_o, video.t_o_long, video.long_video_s]})
 
 

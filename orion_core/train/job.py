@@ -6,16 +6,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from orion_core.config import OrionConfig
+from orion_core.contracts.digests import file_digest, json_digest
 
 from .ds_config import grad_accumulation
-from .records import STAGE_SPLITS, STAGE_USES_OBJECTS, file_digest
+from .records import STAGE_SPLITS, STAGE_USES_OBJECTS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,7 +72,7 @@ class TrainJob:
             "init": file_digest(self.init / "orion_checkpoint.json") if self.init else None,
             "video_root": str(Path(self.video_root).resolve()), "max_steps": self.max_steps,
         }
-        return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:16]
+        return json_digest(facts, compact=False)  # the serialisation run keys were first recorded with
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ Input files (written by the data and object assets):
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,12 +99,3 @@ def load_records(data: str | Path, *, video_root: str | Path, stage: int, splits
         raise NoUsableSamplesError(f"{data}: no sample of split(s) {list(wanted)} for stage {stage} "
                                    f"({len(samples)} samples in the file)")
     return records
-
-
-def file_digest(path: str | Path) -> str:
-    """sha256 (16 hex chars) of a file's bytes: the data version recorded in summary.json."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()[:16]

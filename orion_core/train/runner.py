@@ -20,13 +20,15 @@ from typing import Any
 
 import torch
 
+from orion_core.contracts.digests import file_digest
+
 from .checkpoints import CheckpointStore, export_model
 from .engine import Dist, build_engine, build_model, effective_precision, init_distributed
 from .errors import ResumeMismatchError, TrainError
 from .guard import LossGuard
 from .job import TrainJob, plan_stage
 from .loop import LoopContext, train_steps
-from .records import file_digest, load_mask_index, load_records
+from .records import load_mask_index, load_records
 from .reporting import FanoutReporter, JsonLinesReporter, NullReporter, Reporter, flatten
 from .samples import SampleLoader
 from .stream import MicroBatchStream, RankOrder

@@ -7,7 +7,6 @@ so a video depends only on the config and its own position, and two runs write i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from tqdm import tqdm
 
 from ...config.base import to_dict
 from ...config.world import WorldConfig
+from ...contracts.digests import file_sha256, json_digest
 from .annotation import build_annotation
 from .conversations import instruct_record, pretrain_record
 from .language import video_caption
@@ -75,12 +75,8 @@ class WorldSummary:
 
 
 def world_digest(config: WorldConfig) -> str:
-    blob = json.dumps({"world": to_dict(config), "generator": GENERATOR_VERSION}, sort_keys=True).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    # compact=False: the serialisation every world.json so far was written with (a new one would regenerate it).
+    return json_digest({"world": to_dict(config), "generator": GENERATOR_VERSION}, compact=False)
 
 
 def _write_json(path: Path, data: Any, *, indent: int | None = 1) -> None:
@@ -188,7 +184,7 @@ def generate_world(config: WorldConfig, out_dir: Path, *, progress: bool = True)
     written += [f"annotations/{a['video_id']}.json" for items in anns.values() for a in items]
     written += [f"videos/pretrain/pt_bad_{j:02d}.mp4" for j in range(config.num_corrupt)]
     written += [f"{name}.json" for name in DATASET_FILES]
-    files = {rel: _sha256(out_dir / rel) for rel in sorted(written)}
+    files = {rel: file_sha256(out_dir / rel) for rel in sorted(written)}
     _write_json(world_json, {"config": to_dict(config), "digest": digest, "generator": GENERATOR_VERSION,
                              "counts": counts, "files": files})
     return WorldSummary(out_dir=out_dir, digest=digest, counts=counts, files=files, skipped=False,
