@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 
 from orion_core.config import PROJECT_ROOT
+from orion_core.contracts.atomic import write_text_atomic
 
 _CACHE_PATH = Path(os.environ.get("ORION_MD5_CACHE", PROJECT_ROOT / ".orion" / "cache" / "md5.json"))
 _lock = threading.Lock()
@@ -38,10 +39,7 @@ def _load_cache() -> dict[str, list]:
 def _save_cache() -> None:
     if _cache is None:
         return
-    _CACHE_PATH.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _CACHE_PATH.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(_cache))
-    os.replace(tmp, _CACHE_PATH)
+    write_text_atomic(_CACHE_PATH, json.dumps(_cache))
 
 
 def file_md5(path: str | Path, *, use_cache: bool = True) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from orion_core.contracts.atomic import write_json_atomic
 from orion_core.contracts.digests import file_digest
 
 from .checkpoints import CheckpointStore, export_model
@@ -66,11 +67,8 @@ def _claim_out(job: TrainJob, run_key: str, dist: Dist) -> None:
                                       f"{old.get('config_digest')}); this job is run {run_key} - use another --out")
     _barrier()
     if dist.is_main and not path.is_file():
-        job.out.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{RUN_FILE}.tmp")
-        tmp.write_text(json.dumps({"run_key": run_key, "stage": job.stage, "config_digest": job.config.digest(),
-                                   "world_size": dist.world_size, "preset": job.preset}, indent=2))
-        os.replace(tmp, path)
+        write_json_atomic(path, {"run_key": run_key, "stage": job.stage, "config_digest": job.config.digest(),
+                                 "world_size": dist.world_size, "preset": job.preset}, indent=2)
     _barrier()
 
 

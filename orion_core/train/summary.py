@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from orion_core.contracts.atomic import write_json_atomic
+
 
 @dataclass
 class TrainerState:
@@ -94,10 +96,7 @@ class TrainSummary:
 
     def write(self, path: Path) -> Path:
         """summary.json, atomically: it marks the run finished, so it must never be half written."""
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, default=str))
-        os.replace(tmp, path)
-        return path
+        return write_json_atomic(path, self.to_dict(), indent=2, default=str)
 
     @classmethod
     def read(cls, path: Path) -> "TrainSummary":

@@ -15,14 +15,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from orion_core.contracts.atomic import write_text_atomic
+
 from .dataset import REASONS, FilterResult
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    # Write-then-rename so a crashed run never leaves a half-written train.json for DVC to version.
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 def plot_scores(result: FilterResult, path: Path) -> Path:
@@ -61,8 +56,8 @@ def write_filtered(result: FilterResult, out_dir: str | Path) -> dict[str, Any]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     train_text = json.dumps(result.kept, indent=1, sort_keys=True) + "\n"
-    _write_atomic(out / "train.json", train_text)
-    _write_atomic(out / "removed.jsonl", "".join(json.dumps(r, sort_keys=True) + "\n" for r in result.removed))
+    write_text_atomic(out / "train.json", train_text)
+    write_text_atomic(out / "removed.jsonl", "".join(json.dumps(r, sort_keys=True) + "\n" for r in result.removed))
     report = {
         "version": hashlib.sha256(train_text.encode()).hexdigest()[:16],
         "counts": result.counts,
@@ -71,7 +66,7 @@ def write_filtered(result: FilterResult, out_dir: str | Path) -> dict[str, Any]:
         "concepts": {"frequency": result.concept_frequency, "kept": result.concept_kept},
         "config": result.config,
     }
-    _write_atomic(out / "report.json", json.dumps(report, indent=2, sort_keys=True) + "\n")
+    write_text_atomic(out / "report.json", json.dumps(report, indent=2, sort_keys=True) + "\n")
     plot_scores(result, out / "scores.png")
     paths = {name: str(out / name) for name in ("train.json", "removed.jsonl", "report.json", "scores.png")}
     return {**report, "paths": paths}
