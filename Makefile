@@ -30,4 +30,4 @@ ui: setup
 
 ## mlflow-ui: the MLflow UI over the embedded store (runs, datasets, registered checkpoints), http://127.0.0.1:5000
 mlflow-ui: setup
-	.venv/bin/mlflow ui --backend-store-uri "$$(.venv/bin/python -c 'from orion_assets.resources.mlflow import MlflowResource; print(MlflowResource().uri())')" -h 127.0.0.1 -p 5000
+	.venv/bin/mlflow ui --backend-store-uri "$$(.venv/bin/python -c 'from orion_assets.resources.mlflow import MlflowResource; print(MlflowResource.from_env().uri())')" -h 127.0.0.1 -p 5000

@@ -22,7 +22,7 @@ from orion_core.config import PROJECT_ROOT, load_preset
 
 from .data.ingest import observe_now
 from .definitions import defs
-from .resources import OrionConfigResource, StoreResource
+from .resources import OrionConfigResource
 
 
 # The console shows this script's one line per step; every event is still in the Dagster UI.
@@ -83,7 +83,7 @@ def partition_keys(partitions_def, snap, config) -> list[str | None]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orion_assets.main", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--preset", default=os.environ.get("ORION_PRESET", "tiny-cpu"))
+    parser.add_argument("--preset", default=defs.resources['orion'].preset)
     parser.add_argument("overrides", nargs="*", help="config overrides key=value")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=dg.BetaWarning) if hasattr(dg, "BetaWarning") else None
@@ -127,7 +127,7 @@ def _where_to_look(instance) -> None:
     if mlflow is not None:
         _say(f"  MLflow UI  : make mlflow-ui   (.venv/bin/mlflow ui --backend-store-uri {mlflow.uri()} "
              "-h 127.0.0.1 -p 5000, then open http://127.0.0.1:5000; `orion lineage videoorion-stage3@latest`)")
-    _say(f"  outputs    : {StoreResource().root} (content-addressed), data/ (DVC-tracked: data/raw.dvc, dvc.lock)")
+    _say(f"  outputs    : {defs.resources['store'].root} (content-addressed), data/ (DVC-tracked: data/raw.dvc, dvc.lock)")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Observing the raw-video source: one function used by the observable asset and by the sensor."""
+"""Observing the raw-video source: the snapshot, the shard partitions and the observation, for the observable
+asset, the sensor and the main command alike."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from orion_core.config import OrionConfig
 from orion_core.data.ingest import Snapshot, snapshot
 
 from ..partitions import SHARDS
-from ..resources import StoreResource
+from ..resources.store import OutputStore
 
 
-def take_snapshot(config: OrionConfig, store: StoreResource) -> Snapshot:
+def take_snapshot(config: OrionConfig, store: OutputStore) -> Snapshot:
     """List the source, version it, and keep the listing under the store (keyed by data version)."""
     snap = snapshot(config.data.source, shard_size=config.data.shard_size, endpoint_url=config.data.s3_endpoint_url)
     path = store.path("raw_videos", snap.version) / "snapshot.json"
@@ -23,14 +24,24 @@ def take_snapshot(config: OrionConfig, store: StoreResource) -> Snapshot:
     return snap
 
 
-def new_shards(instance: dg.DagsterInstance, snap: Snapshot) -> list[str]:
-    known = set(instance.get_dynamic_partitions(SHARDS))
-    return [key for key in snap.shards if key not in known]
+def shard_changes(instance: dg.DagsterInstance, snap: Snapshot) -> tuple[list[str], list[str]]:
+    """``(added, gone)``: the snapshot's shards the instance does not know yet, and the instance's shards of an
+    earlier data version that this one no longer has (fewer or larger shards). The one rule for shard partitions."""
+    known = instance.get_dynamic_partitions(SHARDS)
+    return [key for key in snap.shards if key not in set(known)], sorted(set(known) - set(snap.shards))
 
 
-def gone_shards(instance: dg.DagsterInstance, snap: Snapshot) -> list[str]:
-    """Shards of an earlier data version that the current one no longer has (fewer or larger shards)."""
-    return sorted(set(instance.get_dynamic_partitions(SHARDS)) - set(snap.shards))
+def register_shards(instance: dg.DagsterInstance, snap: Snapshot) -> list[str]:
+    """Apply :func:`shard_changes` to the instance (add new shards, delete vanished ones); returns the added ones.
+
+    The sensor does not call this: a sensor returns the same changes as partition requests instead.
+    """
+    added, gone = shard_changes(instance, snap)
+    if added:  # shards are registered on ingest so per-shard assets can be launched for them
+        instance.add_dynamic_partitions(SHARDS, added)
+    for key in gone:
+        instance.delete_dynamic_partition(SHARDS, key)
+    return added
 
 
 def observation_metadata(snap: Snapshot) -> dict:
@@ -46,14 +57,10 @@ def observation_metadata(snap: Snapshot) -> dict:
     }
 
 
-def observe_now(instance: dg.DagsterInstance, config: OrionConfig, store: StoreResource) -> tuple[Snapshot, list[str]]:
+def observe_now(instance: dg.DagsterInstance, config: OrionConfig, store: OutputStore) -> tuple[Snapshot, list[str]]:
     """Observe raw_videos outside a run (the main command): record the data version, register new shards."""
     snap = take_snapshot(config, store)
-    added = new_shards(instance, snap)
-    if added:
-        instance.add_dynamic_partitions(SHARDS, added)
-    for key in gone_shards(instance, snap):
-        instance.delete_dynamic_partition(SHARDS, key)
+    added = register_shards(instance, snap)
     latest = instance.get_latest_data_version_record(dg.AssetKey("raw_videos"))
     if latest is None or latest.event_log_entry.tags.get("dagster/data_version") != snap.version:
         instance.report_runless_asset_event(dg.AssetObservation(

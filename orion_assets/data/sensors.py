@@ -8,7 +8,7 @@ launches the runs; this sensor never launches runs itself.
 import dagster as dg
 
 from ..partitions import SHARDS
-from .ingest import gone_shards, new_shards, observation_metadata, take_snapshot
+from .ingest import observation_metadata, shard_changes, take_snapshot
 
 
 @dg.sensor(
@@ -18,7 +18,7 @@ from .ingest import gone_shards, new_shards, observation_metadata, take_snapshot
 )
 def raw_videos_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     snap = take_snapshot(context.resources.orion.load(), context.resources.store)
-    added, gone = new_shards(context.instance, snap), gone_shards(context.instance, snap)
+    added, gone = shard_changes(context.instance, snap)
     if snap.version == context.cursor and not added and not gone:
         return dg.SensorResult(skip_reason=f"raw data unchanged ({snap.version})")
     events = []

@@ -19,7 +19,7 @@ from orion_core.config import OrionConfig
 from orion_core.contracts.digests import json_digest
 
 from ..metadata import plain, png_markdown, table_md
-from .tracking import log_scores, recorded_run
+from .tracking import log_scores
 
 RECORD = "mlflow.json"
 TABLE = ["task", "correct", "total", "failed", "accuracy"]
@@ -56,7 +56,7 @@ def score_benchmark(context: dg.AssetExecutionContext, *, benchmark: str, checkp
     digest = json_digest([checkpoint["digest"], config.digest(), benchmark, items_digest])
     out = store.path("benchmark_scores", digest, partition=benchmark)
     record = json.loads((out / RECORD).read_text()) if (out / RECORD).is_file() else None
-    if record and (out / "scores.json").is_file() and recorded_run(mlflow, record["run_id"]):
+    if record and (out / "scores.json").is_file() and mlflow.finished_run(record["run_id"]):
         context.log.info(f"reusing {out} (MLflow run {record['run_id']})")
         return _output(out, digest, json.loads((out / "scores.json").read_text()), record, cached=True)
 

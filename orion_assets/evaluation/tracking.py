@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import re
 import time
-import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
 from orion_core.audit import tags as T
 from orion_core.config import OrionConfig
-from orion_core.lineage import git_revision
+from orion_core.lineage import DatasetRef, git_revision
 
 RUN_NAME = "eval-{benchmark}"
 
@@ -45,8 +44,8 @@ def log_scores(mlflow, *, scores: Mapping[str, Any], files: Mapping[str, Path], 
         git_commit=git.commit, git_dirty=git.dirty, preset=config.name, config_digest=config.digest(),
         overrides=";".join(overrides), items_digest=items_digest, source=scores["source"],
         headline_metric=head[0] if head else "")
-    # The experiment is the resource's (training created it; _experiment_id creates it on a fresh store).
-    run_id = client.create_run(mlflow._experiment_id(client), run_name=RUN_NAME.format(benchmark=benchmark),
+    # The experiment is the resource's (training created it; experiment_id creates it on a fresh store).
+    run_id = client.create_run(mlflow.experiment_id(client), run_name=RUN_NAME.format(benchmark=benchmark),
                                tags=tags).info.run_id
     try:
         now = int(time.time() * 1000)
@@ -56,7 +55,9 @@ def log_scores(mlflow, *, scores: Mapping[str, Any], files: Mapping[str, Path], 
                          params=params)
         for key, value in (scores.get("counts") or {}).items():
             client.log_metric(run_id, f"count/{metric_name(key)}", float(value), timestamp=now)
-        _log_benchmark_dataset(client, run_id, name=benchmark, digest=items_digest, source=scores["source"])
+        # The benchmark as an MLflow dataset input (context ``evaluation``): which items, from where.
+        mlflow.log_datasets(run_id, [DatasetRef(name=f"benchmark.{benchmark}", digest=items_digest,
+                                                source=scores["source"])], context=T.EVAL_CONTEXT)
         client.log_dict(run_id, config.to_dict(), "config.json")
         for path in files.values():
             client.log_artifact(run_id, str(path), "evaluation")
@@ -69,26 +70,3 @@ def log_scores(mlflow, *, scores: Mapping[str, Any], files: Mapping[str, Path], 
         raise
     client.set_terminated(run_id, "FINISHED")
     return run_id
-
-
-def _log_benchmark_dataset(client, run_id: str, *, name: str, digest: str, source: str) -> None:
-    """The benchmark as an MLflow dataset input (context ``evaluation``): which items, from where."""
-    from mlflow.data.dataset_source_registry import resolve_dataset_source
-    from mlflow.data.meta_dataset import MetaDataset
-    from mlflow.entities import DatasetInput, InputTag
-
-    with warnings.catch_warnings():  # "source can be interpreted in multiple ways" for local paths
-        warnings.simplefilter("ignore")
-        resolved = resolve_dataset_source(source)
-    entity = MetaDataset(source=resolved, name=f"benchmark.{name}", digest=digest)._to_mlflow_entity()
-    client.log_inputs(run_id, datasets=[DatasetInput(entity, tags=[InputTag("mlflow.data.context", T.EVAL_CONTEXT)])])
-
-
-def recorded_run(mlflow, run_id: str) -> bool:
-    """Whether the tracking store still holds ``run_id`` as a finished run (a reused result must be logged)."""
-    from mlflow.exceptions import MlflowException
-
-    try:
-        return mlflow.client().get_run(run_id).info.status == "FINISHED"
-    except MlflowException:
-        return False

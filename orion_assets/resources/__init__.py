@@ -1,7 +1,15 @@
-"""Resources: small interfaces chosen in one place (definitions.py)."""
+"""Resources: small interfaces with swappable implementations, chosen and configured in one place
+(``definitions.py``, through each resource's ``from_env``); nothing here reads the environment at import.
+
+* ``store``     :class:`OutputStore`, where content-addressed outputs live (:class:`LocalStoreResource`)
+* ``config``    :class:`OrionConfigResource`, the preset + overrides of a run
+* ``dvc``       :class:`DvcResource`, DVC through its own venv's CLI (commit, push, dvc.lock)
+* ``mlflow``    ``MlflowResource``, runs, datasets, the model registry, evaluation runs
+* ``deepspeed`` ``DeepSpeedLauncher``, the training job's ranks under Dagster Pipes
+"""
 
 from .config import OrionConfigResource
 from .dvc import DvcResource
-from .store import StoreResource
+from .store import LocalStoreResource, OutputStore
 
-__all__ = ["DvcResource", "OrionConfigResource", "StoreResource"]
+__all__ = ["DvcResource", "LocalStoreResource", "OrionConfigResource", "OutputStore"]

@@ -13,11 +13,17 @@ from orion_core.config import OrionConfig, load_preset
 
 
 class OrionConfigResource(dg.ConfigurableResource):
-    preset: str = os.environ.get("ORION_PRESET", "tiny-cpu")
-    """Preset name (configs/<preset>.yaml) or a YAML path."""
-    overrides: list[str] = [o for o in os.environ.get("ORION_OVERRIDES", "").split(";") if o.strip()]
-    """Dotted overrides applied on top of the preset, e.g. ``["data.shard_size=8"]`` (default: ``$ORION_OVERRIDES``,
-    ``;``-separated)."""
+    preset: str = "tiny-cpu"
+    """Preset name (configs/<preset>.yaml) or a YAML path (``$ORION_PRESET`` in :meth:`from_env`)."""
+    overrides: list[str] = []
+    """Dotted overrides applied on top of the preset, e.g. ``["data.shard_size=8"]`` (``$ORION_OVERRIDES``,
+    ``;``-separated, in :meth:`from_env`)."""
+
+    @classmethod
+    def from_env(cls) -> "OrionConfigResource":
+        """The preset and overrides of ``$ORION_PRESET`` / ``$ORION_OVERRIDES`` (read now, when the resource is built)."""
+        return cls(preset=os.environ.get("ORION_PRESET", "tiny-cpu"),
+                   overrides=[o for o in os.environ.get("ORION_OVERRIDES", "").split(";") if o.strip()])
 
     def load(self) -> OrionConfig:
         return load_preset(self.preset, self.overrides)

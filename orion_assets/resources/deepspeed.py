@@ -89,11 +89,11 @@ def stop_process_tree(proc: subprocess.Popen, *, grace: float, term_grace: float
 
 
 class DeepSpeedLauncher(dg.ConfigurableResource):
-    num_procs: int = int(os.environ.get("ORION_TRAIN_PROCS", "1"))
-    """Ranks per node: one per GPU on a GPU node; CPU ranks (gloo) otherwise (default ``$ORION_TRAIN_PROCS`` or 1)."""
-    launcher: str = os.environ.get("ORION_TRAIN_LAUNCHER", "auto")
+    num_procs: int = 1
+    """Ranks per node: one per GPU on a GPU node; CPU ranks (gloo) otherwise (``$ORION_TRAIN_PROCS`` in ``from_env``)."""
+    launcher: str = "auto"
     """``deepspeed`` (the DeepSpeed launcher), ``python`` (one rank, no launcher) or ``auto`` (python for a single
-    local rank, deepspeed otherwise)."""
+    local rank, deepspeed otherwise; ``$ORION_TRAIN_LAUNCHER`` in ``from_env``)."""
     hostfile: str = ""
     """DeepSpeed hostfile for multi-node training (``--hostfile``); empty = this node only."""
     master_addr: str = "127.0.0.1"
@@ -102,6 +102,12 @@ class DeepSpeedLauncher(dg.ConfigurableResource):
     """Rendezvous port (0 = pick a free one per launch)."""
     grace_seconds: float = 20.0
     """After a cancel, how long the ranks get to exit on SIGINT before SIGTERM/SIGKILL."""
+
+    @classmethod
+    def from_env(cls) -> "DeepSpeedLauncher":
+        """Ranks and launcher from ``$ORION_TRAIN_PROCS`` / ``$ORION_TRAIN_LAUNCHER`` (read now), else the defaults."""
+        return cls(num_procs=int(os.environ.get("ORION_TRAIN_PROCS", "1")),
+                   launcher=os.environ.get("ORION_TRAIN_LAUNCHER", "auto"))
 
     def mode(self) -> str:
         if self.launcher not in LAUNCHERS:

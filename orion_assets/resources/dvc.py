@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Mapping
 
 import dagster as dg
 
@@ -24,12 +25,19 @@ class DvcError(RuntimeError):
 
 
 class DvcResource(dg.ConfigurableResource):
-    executable: str = os.environ.get("ORION_DVC", str(PROJECT_ROOT / ".venv-dvc" / "bin" / "dvc"))
+    executable: str = str(PROJECT_ROOT / ".venv-dvc" / "bin" / "dvc")
     """The dvc executable (its own venv)."""
-    repo: str = os.environ.get("ORION_DVC_REPO", str(PROJECT_ROOT))
+    repo: str = str(PROJECT_ROOT)
     """The DVC project folder (holds .dvc/ and dvc.yaml)."""
     push: bool = True
     """Push committed data to the default remote after each commit."""
+
+    @classmethod
+    def from_env(cls) -> "DvcResource":
+        """``$ORION_DVC`` (the executable) and ``$ORION_DVC_REPO`` (the project) where set, else the defaults."""
+        defaults = cls()
+        return cls(executable=os.environ.get("ORION_DVC", defaults.executable),
+                   repo=os.environ.get("ORION_DVC_REPO", defaults.repo))
 
     def available(self) -> bool:
         return Path(self.executable).is_file() or shutil.which(self.executable) is not None
@@ -67,6 +75,22 @@ class DvcResource(dg.ConfigurableResource):
             return None
         stages = (yaml.safe_load(lock.read_text()) or {}).get("stages", {})
         return next((o.get("md5") for o in stages.get(stage, {}).get("outs", []) if o.get("path") == out), None)
+
+    def publish(self, outputs: Mapping[tuple[str, str], str]) -> str:
+        """Record stage outputs in dvc.lock and push them, unless dvc.lock already holds exactly these md5s.
+
+        ``outputs`` is ``{(stage, output path): md5}`` (``orion_core.data.dvc_outputs.write_dvc_outputs``).
+        Returns what happened, for the asset's metadata.
+        """
+        if all(self.locked_md5(stage, out) == md5 for (stage, out), md5 in outputs.items()):
+            return "unchanged in dvc.lock"
+        repo = Path(self.repo)
+        if not (self.available() and (repo / "dvc.yaml").exists() and (repo / "data" / "raw.dvc").exists()):
+            return "not available"
+        stages = list(dict.fromkeys(stage for stage, _ in outputs))
+        self.commit(*stages)
+        self.push_targets(*stages)
+        return "committed to dvc.lock" + (" and pushed" if self.push else "")
 
     def status(self) -> dict:
         out = self.run("status", "--json", check=False).strip()

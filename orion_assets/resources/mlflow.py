@@ -24,8 +24,8 @@ from typing import Any, Iterable
 
 import dagster as dg
 
-from orion_core.config import PROJECT_ROOT
 from orion_core.lineage import CheckpointLineage, DatasetRef
+from orion_core.tracking import LOCAL_STORE, local_tracking_uri
 
 ALIAS = "current"
 """Alias of the newest checkpoint per stage (MLflow reserves ``latest``; ``models:/NAME/latest`` also works)."""
@@ -33,10 +33,10 @@ TRAINING = "training"
 
 
 class MlflowResource(dg.ConfigurableResource):
-    tracking_uri: str = os.environ.get("ORION_MLFLOW_URI", "")
+    tracking_uri: str = ""
     """Tracking + registry URI (``http://host:port`` or ``sqlite:///...``); empty = embedded SQLite under
-    ``.orion/mlflow``."""
-    artifact_root: str = os.environ.get("ORION_MLFLOW_ARTIFACTS", "")
+    ``.orion/mlflow`` (``$ORION_MLFLOW_URI`` in :meth:`from_env`)."""
+    artifact_root: str = ""
     """Artifact location for a new experiment on a local store (empty = ``.orion/mlflow/artifacts``; a server
     uses its own ``--artifacts-destination``)."""
     experiment: str = "orion"
@@ -45,12 +45,18 @@ class MlflowResource(dg.ConfigurableResource):
     """``upload``: log the export once as run artifacts and register that; ``reference``: register the export
     where it lives (for ``s3://`` checkpoints), no copy."""
 
+    @classmethod
+    def from_env(cls) -> "MlflowResource":
+        """``$ORION_MLFLOW_URI`` and ``$ORION_MLFLOW_ARTIFACTS`` (read now, when the resource is built)."""
+        return cls(tracking_uri=os.environ.get("ORION_MLFLOW_URI", ""),
+                   artifact_root=os.environ.get("ORION_MLFLOW_ARTIFACTS", ""))
+
     def uri(self) -> str:
+        """``tracking_uri``, or the embedded store (:func:`orion_core.tracking.local_tracking_uri`), created."""
         if self.tracking_uri:
             return self.tracking_uri
-        root = PROJECT_ROOT / ".orion" / "mlflow"
-        root.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{root / 'mlflow.db'}"
+        LOCAL_STORE.mkdir(parents=True, exist_ok=True)
+        return local_tracking_uri()
 
     def client(self):
         from mlflow import MlflowClient
@@ -59,7 +65,9 @@ class MlflowResource(dg.ConfigurableResource):
             raise ValueError(f"mlflow.weights={self.weights!r} is not one of ['upload', 'reference']")
         return MlflowClient(tracking_uri=self.uri(), registry_uri=self.uri())
 
-    def _experiment_id(self, client) -> str:
+    def experiment_id(self, client=None) -> str:
+        """The id of :attr:`experiment`, created (with this store's artifact location) when it does not exist."""
+        client = client or self.client()
         exp = client.get_experiment_by_name(self.experiment)
         if exp is not None:
             return exp.experiment_id
@@ -84,12 +92,13 @@ class MlflowResource(dg.ConfigurableResource):
         The config's values become params when the job's rank 0 logs them (it is the one that ran that config).
         """
         client = self.client()
-        run = client.create_run(self._experiment_id(client), run_name=run_name, tags=lineage.tags())
+        run = client.create_run(self.experiment_id(client), run_name=run_name, tags=lineage.tags())
         client.log_dict(run.info.run_id, config, "config.json")
         return run.info.run_id
 
-    def log_datasets(self, run_id: str, datasets: Iterable[DatasetRef]) -> None:
-        """Each input as an MLflow dataset (name, digest, source) in the ``training`` context."""
+    def log_datasets(self, run_id: str, datasets: Iterable[DatasetRef], *, context: str = TRAINING) -> None:
+        """Each input as an MLflow dataset (name, digest, source), tagged ``mlflow.data.context`` = ``context``
+        (``training`` for a checkpoint's inputs, ``evaluation`` for a benchmark's items)."""
         from mlflow.data.dataset_source_registry import resolve_dataset_source
         from mlflow.data.meta_dataset import MetaDataset
         from mlflow.entities import DatasetInput, InputTag
@@ -100,7 +109,7 @@ class MlflowResource(dg.ConfigurableResource):
                 warnings.simplefilter("ignore")
                 source = resolve_dataset_source(ref.source)
             entity = MetaDataset(source=source, name=ref.name, digest=ref.digest)._to_mlflow_entity()
-            inputs.append(DatasetInput(entity, tags=[InputTag("mlflow.data.context", TRAINING)]))
+            inputs.append(DatasetInput(entity, tags=[InputTag("mlflow.data.context", context)]))
         self.client().log_inputs(run_id, datasets=inputs)
 
     def finish(self, run_id: str, status: str = "FINISHED") -> None:
@@ -135,6 +144,15 @@ class MlflowResource(dg.ConfigurableResource):
         client.set_registered_model_alias(name, ALIAS, version.version)
         client.set_tag(run_id, "orion.model_version", f"{name}/{version.version}")
         return version
+
+    def finished_run(self, run_id: str) -> bool:
+        """Whether the tracking store still holds ``run_id`` as a finished run (a reused result must be logged)."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return self.client().get_run(run_id).info.status == "FINISHED"
+        except MlflowException:
+            return False
 
     def model_version(self, name: str, version: str):
         """The registered version, or None when this tracking store does not know it."""

@@ -14,9 +14,10 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-from orion_core.data.ingest import resolve_source
 from orion_core.contracts.digests import json_digest
+from orion_core.data.ingest import resolve_source
 from orion_core.lineage import CheckpointLineage, DatasetRef, ParentCheckpoint, git_revision
+from orion_core.train.cli import job_argv
 
 from ..metadata import plain, png_markdown
 from .inputs import masks_index, raw_data_version, stale_mask_shards
@@ -32,54 +33,87 @@ def train_stage(context: dg.AssetExecutionContext, *, stage: int, filtered_datas
                 object_masks: dict | None = None, parent: dict | None = None) -> dg.Output:
     """Train stage ``stage`` (object stages get ``object_masks``, stages 2-3 the ``parent`` checkpoint's output)."""
     res = context.resources
-    orion, store, mlflow, launcher = res.orion, res.store, res.mlflow, res.deepspeed
-    config = orion.load()
-    index, masks_digest = None, None
-    if object_masks is not None:
-        stale = stale_mask_shards(context.instance, filtered_dataset["dataset_version"])
-        if stale:
-            raise dg.Failure(f"object_masks of shards {stale} were not made from the current filtered_dataset "
-                             f"({filtered_dataset['dataset_version']}); materialize object_masks for them first")
-        index, masks_digest = masks_index(object_masks)
+    config = res.orion.load()
+    index, masks_digest = _mask_inputs(context.instance, filtered_dataset, object_masks)
     # The whole config, as in the job's own run key: a folder is only ever resumed by the run it belongs to.
     digest = json_digest([stage, config.digest(), filtered_dataset["dvc_md5"], masks_digest,
-                          parent["digest"] if parent else None, launcher.world_size(), launcher.hostfile])
-    out = store.path(f"stage{stage}_checkpoint", digest)
+                          parent["digest"] if parent else None, res.deepspeed.world_size(), res.deepspeed.hostfile])
+    out = res.store.path(f"stage{stage}_checkpoint", digest)
     name = f"videoorion-stage{stage}"
-    registered = _registered(out, mlflow, name)
+    registered = _registered(out, res.mlflow, name)
     if registered:  # same inputs, same config: this checkpoint exists and is registered
         context.log.info(f"reusing {out} ({name} version {registered['version']})")
         return _output(out, digest, registered, {}, cached=True)
 
     out.mkdir(parents=True, exist_ok=True)
+    if index is not None:
+        (out / "masks.json").write_text(json.dumps(index, indent=1, sort_keys=True))
+    lineage = _lineage(context, stage=stage, config=config, out=out, digest=digest,
+                       filtered_dataset=filtered_dataset, masks_digest=masks_digest, parent=parent)
+    run_id = res.mlflow.start_run(lineage=lineage, run_name=f"stage{stage}-{context.run_id[:8]}",
+                                  config=config.to_dict())
+    res.mlflow.log_datasets(run_id, lineage.datasets)
+    invocation = _launch(context, out=out, run_id=run_id, args=job_argv(
+        stage=stage, preset=_config_file(out, config), data=filtered_dataset["train_json"],
+        video_root=resolve_source(config.data.source), out=out, mlflow_run_id=run_id,
+        masks=out / "masks.json" if index is not None else None, init=parent["export"] if parent else None))
+    lineage.write(out / "export")
+    version = res.mlflow.register(run_id, lineage=lineage, export_dir=out / "export")
+    res.mlflow.finish(run_id)
+    registered = {"model_name": name, "version": str(version.version), "run_id": run_id, "source": version.source,
+                  "tracking_uri": res.mlflow.uri()}
+    (out / REGISTRATION).write_text(json.dumps(registered, indent=2))
+    reported = {k: v for r in invocation.get_results() for k, v in (r.metadata or {}).items()}
+    return _output(out, digest, registered, reported, cached=False)
+
+
+def _mask_inputs(instance: dg.DagsterInstance, filtered_dataset: dict,
+                 object_masks: dict | None) -> tuple[dict | None, str | None]:
+    """The mask index over every shard and its digest, refusing masks made from another filtered_dataset."""
+    if object_masks is None:
+        return None, None
+    stale = stale_mask_shards(instance, filtered_dataset["dataset_version"])
+    if stale:
+        raise dg.Failure(f"object_masks of shards {stale} were not made from the current filtered_dataset "
+                         f"({filtered_dataset['dataset_version']}); materialize object_masks for them first")
+    return masks_index(object_masks)
+
+
+def _lineage(context: dg.AssetExecutionContext, *, stage: int, config, out: Path, digest: str,
+             filtered_dataset: dict, masks_digest: str | None, parent: dict | None) -> CheckpointLineage:
+    """The facts the checkpoint will carry: input datasets with their digests, parent, code, config, run."""
+    launcher = context.resources.deepspeed
     datasets = [
         DatasetRef(name="raw_videos", digest=raw_data_version(context.instance),
                    source=resolve_source(config.data.source)),
         DatasetRef(name="filtered_dataset", digest=filtered_dataset["dvc_md5"], source=filtered_dataset["path"],
                    version=filtered_dataset["dataset_version"]),
     ]
-    if index is not None:
-        (out / "masks.json").write_text(json.dumps(index, indent=1, sort_keys=True))
+    if masks_digest is not None:
         datasets.append(DatasetRef(name="object_masks", digest=masks_digest, source=str(out / "masks.json")))
-    lineage = CheckpointLineage(
+    return CheckpointLineage(
         stage=stage, preset=config.name, config_digest=config.digest(), git=git_revision(), datasets=tuple(datasets),
         parent=ParentCheckpoint(model_name=parent["model_name"], version=parent["model_version"],
                                 run_id=parent["mlflow_run_id"], path=parent["export"]) if parent else None,
         run_id=context.run_id, asset_key=context.asset_key.to_user_string(),
         extra={"world_size": str(launcher.world_size() or "hostfile"), "launcher": launcher.mode(),
-               "overrides": ";".join(orion.overrides), "checkpoint_digest": digest})
-    run_id = mlflow.start_run(lineage=lineage, run_name=f"stage{stage}-{context.run_id[:8]}", config=config.to_dict())
-    mlflow.log_datasets(run_id, datasets)
-    # The job gets the effective config as a file, not preset + overrides: it trains exactly what is recorded here
-    # even if configs/<preset>.yaml changes while the run waits in the queue.
-    (out / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=True))
-    args = ["--stage", str(stage), "--preset", str(out / "config.yaml"), "--data", filtered_dataset["train_json"],
-            "--video-root", resolve_source(config.data.source), "--out", str(out), "--mlflow-run-id", run_id]
-    args += ["--masks", str(out / "masks.json")] if index is not None else []
-    args += ["--init", parent["export"]] if parent else []
+               "overrides": ";".join(context.resources.orion.overrides), "checkpoint_digest": digest})
+
+
+def _config_file(out: Path, config) -> Path:
+    """The effective config as a file, not preset + overrides: the job trains exactly what is recorded here even
+    if configs/<preset>.yaml changes while the run waits in the queue."""
+    path = out / "config.yaml"
+    path.write_text(yaml.safe_dump(config.to_dict(), sort_keys=True))
+    return path
+
+
+def _launch(context: dg.AssetExecutionContext, *, out: Path, run_id: str, args: list[str]):
+    """Run the job through Pipes; on failure end the MLflow run and quote the job's typed error."""
+    launcher, mlflow = context.resources.deepspeed, context.resources.mlflow
     try:
-        invocation = launcher.run(context, script=PIPES_JOB, args=args,
-                                  env={"MLFLOW_TRACKING_URI": mlflow.uri(), "MLFLOW_RUN_ID": run_id})
+        return launcher.run(context, script=PIPES_JOB, args=args,
+                            env={"MLFLOW_TRACKING_URI": mlflow.uri(), "MLFLOW_RUN_ID": run_id})
     except BaseException as exc:
         # A cancelled run arrives as a BaseException (DagsterExecutionInterruptedError), a failed job as a Failure.
         mlflow.finish(run_id, "FAILED" if isinstance(exc, Exception) else "KILLED")
@@ -88,14 +122,6 @@ def train_stage(context: dg.AssetExecutionContext, *, stage: int, filtered_datas
             raise dg.Failure(description=f"{exc.description}\n{error.read_text()}",
                              metadata={"error": dg.MetadataValue.json(json.loads(error.read_text()))}) from exc
         raise
-    lineage.write(out / "export")
-    version = mlflow.register(run_id, lineage=lineage, export_dir=out / "export")
-    mlflow.finish(run_id)
-    registered = {"model_name": name, "version": str(version.version), "run_id": run_id, "source": version.source,
-                  "tracking_uri": mlflow.uri()}
-    (out / REGISTRATION).write_text(json.dumps(registered, indent=2))
-    reported = {k: v for r in invocation.get_results() for k, v in (r.metadata or {}).items()}
-    return _output(out, digest, registered, reported, cached=False)
 
 
 def _registered(out: Path, mlflow, name: str) -> dict | None:

@@ -7,7 +7,8 @@ One JSONL row per file (``ok`` true or false - bad files are listed with their r
 a list of such records (``pretrain.json``, ``instruct.json`` in the synthetic world); ``split`` is that file's stem.
 
 ``orion manifest SOURCE --out DIR`` writes ``DIR/manifest.jsonl`` (all shards, or ``--shard``); the Dagster asset
-``video_manifest`` builds the same rows per shard with :func:`build_manifest`.
+``video_manifest`` builds the same rows per shard with :func:`shard_manifest`, at the content address
+:func:`shard_manifest_digest`, and ``filtered_dataset`` reads them back with :func:`merge_manifests`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Iterable
 
 from orion_core.config import OrionConfig, load_preset
+from orion_core.contracts.digests import json_digest
 from orion_core.data.ingest import Snapshot, local_copy, read_text, snapshot
 
 
@@ -78,6 +80,33 @@ def build_manifest(snap: Snapshot, shards: Iterable[str] | None = None, *, endpo
             "sample": {k: v for k, v in sample.items() if k != "split"} if sample else None,
         })
     return rows
+
+
+def shard_manifest_digest(snap: Snapshot, shard: str, config: OrionConfig) -> str:
+    """Content address of one shard's manifest: its files and their md5s, the video config and the probing code."""
+    from orion_core.codeversion import code_digest
+
+    md5s = {f.relpath: f.digest for f in snap.files}
+    return json_digest([[r, md5s[r]] for r in snap.shards[shard]]
+                       + [config.digest("video"), code_digest("orion_core.data.manifest", "orion_core.video")],
+                       compact=False)
+
+
+def shard_manifest(snap: Snapshot, shard: str, config: OrionConfig, path: Path) -> tuple[list[dict], bool]:
+    """One shard's manifest rows at ``path`` (its content address): read back when there, else probed and written.
+
+    Returns ``(rows, cached)``.
+    """
+    if path.exists():
+        return read_jsonl(path), True
+    rows = build_manifest(snap, [shard], endpoint_url=config.data.s3_endpoint_url)
+    write_jsonl(rows, path)
+    return rows, False
+
+
+def merge_manifests(paths: Iterable[str | Path]) -> list[dict]:
+    """The rows of several shard manifests, sorted by relpath (the order ``orion manifest`` writes)."""
+    return sorted((r for path in paths for r in read_jsonl(Path(path))), key=lambda r: r["relpath"])
 
 
 def summarize(rows: list[dict]) -> dict:

@@ -122,6 +122,19 @@ def score_against_ground_truth(pairs: list[tuple[str | Path, str | Path]]) -> di
     }
 
 
+def shard_quality(rows: list, config: OrionConfig) -> dict[str, Any] | None:
+    """:func:`score_against_ground_truth` of one shard's mask lists (rows as ``shard_output`` gives them) against
+    ``<source>/annotations/<video_id>.json``; None when the source ships no annotations (or lives on S3)."""
+    if config.data.source.startswith("s3://"):
+        return None
+    from orion_core.data.ingest import resolve_source
+
+    ann_dir = Path(resolve_source(config.data.source)) / "annotations"
+    pairs = [(ann_dir / f"{vid}.json", out) for vid, status, out, _ in rows
+             if out and status != "failed" and (ann_dir / f"{vid}.json").exists()]
+    return score_against_ground_truth(pairs) if pairs else None
+
+
 def _ratio(a: float, b: float) -> float:
     return round(float(a) / float(b), 4) if b else 0.0
 

@@ -11,9 +11,9 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from orion_core.contracts.masklist import MaskList
 from orion_core.video.decode import read_frames
 
-from orion_core.contracts.masklist import MaskList
 from .tags import TagRecord
 
 TILE_HEIGHT = 144

@@ -5,6 +5,11 @@
     report.metadata()      # plain dict for the materialization
     report.preview_png     # Path of a PNG (overlays on a few frames of a few videos), or None
 
+The assets call the dataset-level pair: ``tag_dataset_shard`` / ``mask_dataset_shard`` take one shard of the
+filtered dataset (``train.json``), fetch its kept videos, run each split with its own number of tagged frames
+(:meth:`~orion_core.config.VideoConfig.tagged_frames`) and merge the reports; ``shard_output`` gives the rows and
+data version the asset hands downstream.
+
 Outputs are content-addressed (see :mod:`.store`): a video already done under the same config is
 ``cached`` and not recomputed. A video that cannot be decoded (VideoError) or that an expert chokes on
 (PipelineError, e.g. a backend breaking its Protocol) is recorded as ``failed`` with its reason and the
@@ -14,8 +19,9 @@ shard goes on; any other exception is a bug and propagates.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -24,11 +30,11 @@ import numpy as np
 from tqdm import tqdm
 
 from orion_core.config import OrionConfig
-from orion_core.contracts.digests import file_sha256
+from orion_core.contracts.digests import file_sha256, json_digest
+from orion_core.contracts.masklist import MaskList, MaskListError
 from orion_core.video.errors import MissingFileError, VideoError
 
 from .errors import MissingTagsError, PipelineError
-from orion_core.contracts.masklist import MaskList, MaskListError
 from .preview import masks_preview, tags_preview
 from .runner import DetectSegmentTrack
 from .store import masks_key, masks_path, tags_key, tags_path
@@ -64,6 +70,8 @@ class ShardReport:
     preview_png: Path | None = None
     seconds: float = 0.0
     """Wall time of the whole shard."""
+    splits: tuple[str, ...] = ()
+    """The data splits the records come from (dataset-level shards; empty for a bare list of videos)."""
 
     def metadata(self) -> dict[str, Any]:
         """Aggregates for the asset materialization (plain JSON-able values)."""
@@ -92,7 +100,8 @@ class ShardReport:
             raise ValueError(f"cannot merge a {other.stage} report into a {self.stage} report")
         key = self.config_key if self.config_key == other.config_key else f"{self.config_key}+{other.config_key}"
         return ShardReport(stage=self.stage, config_key=key, records=self.records + other.records,
-                           preview_png=self.preview_png or other.preview_png, seconds=self.seconds + other.seconds)
+                           preview_png=self.preview_png or other.preview_png, seconds=self.seconds + other.seconds,
+                           splits=self.splits + other.splits)
 
     def to_dict(self) -> dict[str, Any]:
         records = [{**asdict(r), "output": str(r.output) if r.output else None} for r in self.records]
@@ -208,3 +217,51 @@ def mask_shard(videos: Sequence[tuple[str, Path]], config: OrionConfig, *, tags_
     png = masks_preview(shown, decoder=config.video.decoder) if shown else None
     return ShardReport(stage="masks", config_key=key, records=records,
                        preview_png=_preview_file(out_dir, "masks", key, records, png), seconds=time.perf_counter() - start)
+
+
+# ---- one shard of the filtered dataset (what the assets run) ------------------------------------------------
+def dataset_shard_videos(train_json: str | Path, shard: str, config: OrionConfig) -> dict[str, list[tuple[str, Path]]]:
+    """This shard's kept videos grouped by split: split -> [(video_id, local path)] (S3 objects fetched once)."""
+    from orion_core.data.ingest import local_copy
+
+    groups: dict[str, list[tuple[str, Path]]] = defaultdict(list)
+    for sample in json.loads(Path(train_json).read_text()):
+        if sample.get("shard") == shard and sample.get("video"):
+            path = local_copy(config.data.source, sample["video"], endpoint_url=config.data.s3_endpoint_url)
+            groups[sample.get("split") or "pretrain"].append((sample["video_id"], path))
+    return groups
+
+
+def _merged(reports: dict[str, ShardReport]) -> ShardReport | None:
+    merged = None
+    for split, report in sorted(reports.items()):
+        report.splits = (split,)
+        merged = report if merged is None else merged.merge(report)
+    return merged
+
+
+def tag_dataset_shard(train_json: str | Path, shard: str, config: OrionConfig, *, out_dir: Path,
+                      device: str = "cpu") -> ShardReport | None:
+    """Steps 1-3 on one shard of the filtered dataset, each split with its tagged frames; None when it has no video."""
+    groups = dataset_shard_videos(train_json, shard, config)
+    return _merged({split: tag_shard(videos, config, n_frames=config.video.tagged_frames(split), out_dir=out_dir,
+                                     device=device) for split, videos in groups.items()})
+
+
+def mask_dataset_shard(train_json: str | Path, shard: str, config: OrionConfig, *, tags_dir: Path, out_dir: Path,
+                       device: str = "cpu") -> ShardReport | None:
+    """Steps 4-6 on one shard of the filtered dataset from the tags in ``tags_dir``; None when it has no video."""
+    groups = dataset_shard_videos(train_json, shard, config)
+    return _merged({split: mask_shard(videos, config, tags_dir=tags_dir, out_dir=out_dir, device=device)
+                    for split, videos in groups.items()})
+
+
+def shard_output(report: ShardReport | None) -> tuple[list[list], str]:
+    """The rows ``[video_id, status, output file or None, error]`` (sorted) an asset hands on, and their data version.
+
+    Outputs are content addresses, so the sorted (video, output file name or error) list versions the shard's data.
+    """
+    rows = sorted([r.video_id, r.status, str(r.output) if r.output else None, r.error]
+                  for r in (report.records if report else []))
+    version = json_digest([[r[0], Path(r[2]).name if r[2] else r[3]] for r in rows], compact=False)
+    return rows, version

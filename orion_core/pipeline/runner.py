@@ -18,13 +18,13 @@ import numpy as np
 
 from orion_core.config import OrionConfig
 from orion_core.contracts.digests import file_sha256
+from orion_core.contracts.masklist import MaskList
 from orion_core.video.decode import DecodeStats, read_frames
 from orion_core.video.probe import VideoInfo, check_video
 from orion_core.video.sampling import Frames, object_frame_indices, sample_frames
 
 from .experts import build_expert
 from .experts.base import VideoAware
-from orion_core.contracts.masklist import MaskList
 from .objects import detect_objects
 from .store import masks_key, tags_key
 from .tags import TagRecord, tag_and_select

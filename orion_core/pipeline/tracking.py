@@ -22,10 +22,10 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from orion_core.config import PipelineConfig
+from orion_core.contracts.masklist import MaskObject, object_from_masks
 
 from .errors import ExpertOutputError
 from .experts.base import Tracker
-from orion_core.contracts.masklist import MaskObject, object_from_masks
 from .objects import Candidate, mask_iou
 
 

@@ -48,6 +48,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def job_argv(*, stage: int, preset: str | Path, data: str | Path, video_root: str | Path, out: str | Path,
+             masks: str | Path | None = None, init: str | Path | None = None,
+             mlflow_run_id: str | None = None) -> list[str]:
+    """The arguments of :func:`build_parser` for one job (what the Dagster stage assets launch): its inverse."""
+    args = ["--stage", str(stage), "--preset", str(preset), "--data", str(data), "--video-root", str(video_root),
+            "--out", str(out)]
+    args += ["--mlflow-run-id", mlflow_run_id] if mlflow_run_id else []
+    args += ["--masks", str(masks)] if masks is not None else []
+    args += ["--init", str(init)] if init is not None else []
+    return args
+
+
 def job_from_args(args: argparse.Namespace) -> "TrainJob":
     from .job import TrainJob
 

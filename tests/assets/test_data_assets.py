@@ -8,7 +8,7 @@ import pytest
 
 from orion_assets.data.assets import filtered_dataset, raw_videos, video_manifest
 from orion_assets.data.ingest import observe_now
-from orion_assets.resources import DvcResource, OrionConfigResource, StoreResource
+from orion_assets.resources import DvcResource, OrionConfigResource, LocalStoreResource
 
 ASSETS = [raw_videos, video_manifest, filtered_dataset]
 
@@ -28,7 +28,7 @@ def _stale(instance, key):
 def resources(world_copy, tmp_path):
     orion = OrionConfigResource(preset="tiny-cpu", overrides=[f"data.source={world_copy}", "data.shard_size=8",
                                                                "data.max_bad_fraction=0.3"])
-    return {"orion": orion, "store": StoreResource(root=str(tmp_path / "store")),
+    return {"orion": orion, "store": LocalStoreResource(root=str(tmp_path / "store")),
             "dvc": DvcResource(repo=str(tmp_path / "dvcproj"), push=False)}
 
 

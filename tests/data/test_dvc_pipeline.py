@@ -7,7 +7,7 @@ import pytest
 
 from orion_assets.data.assets import filtered_dataset, raw_videos, video_manifest
 from orion_assets.data.ingest import observe_now
-from orion_assets.resources import DvcResource, OrionConfigResource, StoreResource
+from orion_assets.resources import DvcResource, OrionConfigResource, LocalStoreResource
 from tests.conftest import DVC, ROOT, run_dvc
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not DVC.exists(), reason=f"dvc tool venv missing at {DVC}")]
@@ -27,7 +27,7 @@ def test_dvc_repro_matches_the_asset_graph(tiny_world, tmp_path):
     # The Dagster view over the same raw folder, publishing into another folder so nothing is shared.
     dagster_side = tmp_path / "dagster_side"
     resources = {"orion": OrionConfigResource(preset="tiny-cpu", overrides=[f"data.source={project / 'data' / 'raw'}"]),
-                 "store": StoreResource(root=str(tmp_path / "store")), "dvc": DvcResource(repo=str(dagster_side))}
+                 "store": LocalStoreResource(root=str(tmp_path / "store")), "dvc": DvcResource(repo=str(dagster_side))}
     assets = [raw_videos, video_manifest, filtered_dataset]
     with dg.instance_for_test() as instance:
         snap, _ = observe_now(instance, resources["orion"].load(), resources["store"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from orion_assets.evaluation.assets import evaluation_assets
+from orion_assets.evaluation.assets import build_evaluation_assets
 from orion_assets.resources import OrionConfigResource
 from orion_core.audit import lineage, scores
 from tests.training.helpers import graph_assets, materialize_upstream, overrides, training_resources
@@ -23,7 +23,7 @@ def scored(tiny_world, tmp_path_factory):
     resources = training_resources(tiny_world, root, extra=(f"eval.masks_cache={root / 'masks'}",))
     with dg.instance_for_test() as instance:
         materialize_upstream(instance, resources)
-        assets = graph_assets() + evaluation_assets  # the training graph plus what this test scores
+        assets = graph_assets() + build_evaluation_assets(["synthetic"])  # the training graph plus what this test scores
         trained = dg.materialize(assets, selection=STAGES, instance=instance, resources=resources)
         assert trained.success
         result = dg.materialize(assets, selection=["benchmark_scores"], partition_key="synthetic",

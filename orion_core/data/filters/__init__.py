@@ -9,11 +9,11 @@ the training set (``train.json``), the removals and a report. ``orion filter`` i
 from .base import QualityScorer, Scorers, SimilarityScorer
 from .concepts import BalanceResult, balance_concepts
 from .dataset import REASONS, FilterResult, FrameDecodeError, caption_of, filter_dataset, load_scoring_frames
-from .report import plot_scores, write_filtered
+from .report import filter_into, filtered_digest, plot_scores, write_filtered
 from .scorers import build_scorers
 
 __all__ = [
     "BalanceResult", "FilterResult", "FrameDecodeError", "QualityScorer", "REASONS", "Scorers", "SimilarityScorer",
-    "balance_concepts", "build_scorers", "caption_of", "filter_dataset", "load_scoring_frames", "plot_scores",
+    "balance_concepts", "build_scorers", "caption_of", "filter_dataset", "filter_into", "filtered_digest", "load_scoring_frames", "plot_scores",
     "write_filtered",
 ]

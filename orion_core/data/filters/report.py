@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from orion_core.contracts.atomic import write_text_atomic
+from orion_core.contracts.digests import json_digest
 
-from .dataset import REASONS, FilterResult
+from .dataset import REASONS, FilterResult, filter_dataset
 
 
 def plot_scores(result: FilterResult, path: Path) -> Path:
@@ -46,6 +47,27 @@ def plot_scores(result: FilterResult, path: Path) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def filtered_digest(rows: list[dict], config: Any) -> str:
+    """Content address of a filter run: the manifest rows (relpath, md5, ok), the data/video config, this code."""
+    from orion_core.codeversion import code_digest
+
+    return json_digest([[r["relpath"], r["md5"], r["ok"]] for r in rows]
+                       + [config.digest("data", "video"), code_digest("orion_core.data.filters")], compact=False)
+
+
+def filter_into(rows: list[dict], config: Any, out_dir: str | Path) -> tuple[dict[str, Any], bool]:
+    """Filter ``rows`` into ``out_dir`` (its content address) unless a finished run is there; ``(report, cached)``.
+
+    ``report`` is ``report.json``'s content either way.
+    """
+    out = Path(out_dir)
+    if (out / "train.json").exists() and (out / "report.json").exists():  # same manifests + same config: done
+        return json.loads((out / "report.json").read_text()), True
+    report = write_filtered(filter_dataset(rows, config), out)
+    report.pop("paths", None)
+    return report, False
 
 
 def write_filtered(result: FilterResult, out_dir: str | Path) -> dict[str, Any]:
