@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from orion_core.config import load_preset
-from orion_core.pipeline.runner import DetectSegmentTrack
+from orion_core.pipeline.detect_segment_track import DetectSegmentTrack
 from orion_core.video.decode import read_all_frames
 from orion_core.video.probe import check_video
 

@@ -20,7 +20,7 @@ import dagster as dg
 
 from orion_core.config import PROJECT_ROOT, load_preset
 
-from .data.ingest import observe_now
+from .data.observe import observe_now
 from .definitions import defs
 from .resources import OrionConfigResource
 

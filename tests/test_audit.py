@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from orion_assets.evaluation.tracking import log_scores
+from orion_assets.evaluation.mlflow_scores import log_scores
 from orion_assets.resources.mlflow import MlflowResource
 from orion_core.audit import AuditError, lineage, parse_model_uri, scores
 from orion_core.cli import main
-from orion_core.lineage import CheckpointLineage, DatasetRef, GitRevision, ParentCheckpoint
+from orion_core.checkpoint_lineage import CheckpointLineage, DatasetRef, GitRevision, ParentCheckpoint
 from tests.eval.conftest import ConstantAnswerer, assemble
 
 RAW = "a" * 32 + ".dir"
@@ -187,7 +187,7 @@ def test_a_missing_local_store_is_named_not_created(tmp_path, capsys, monkeypatc
 
 
 def test_tracking_uri_order(monkeypatch):
-    from orion_core.tracking import LOCAL_STORE, tracking_uri
+    from orion_core.mlflow_store import LOCAL_STORE, tracking_uri
 
     monkeypatch.delenv("ORION_MLFLOW_URI", raising=False)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)

@@ -5,7 +5,7 @@ import subprocess
 import pytest
 
 from orion_core.contracts.digests import json_digest
-from orion_core.lineage import (CheckpointLineage, DatasetRef, GitRevision, LineageError, ParentCheckpoint,
+from orion_core.checkpoint_lineage import (CheckpointLineage, DatasetRef, GitRevision, LineageError, ParentCheckpoint,
                                 git_revision, read_lineage)
 
 DATA = (DatasetRef(name="raw_videos", digest="0" * 32 + ".dir", source="/data/raw"),

@@ -7,7 +7,7 @@ from orion_core.data.manifest import shard_manifest, shard_manifest_digest, summ
 
 from ..metadata import plain, png_markdown, table_md
 from ..partitions import shard_partitions
-from .ingest import observation_metadata, register_shards, take_snapshot
+from .observe import observation_metadata, register_shards, take_snapshot
 
 RESOURCES = {"orion", "store"}
 # Probing/downloading from S3 is the flaky part: retry it rather than fail a whole shard run.

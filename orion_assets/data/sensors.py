@@ -8,7 +8,7 @@ launches the runs; this sensor never launches runs itself.
 import dagster as dg
 
 from ..partitions import SHARDS
-from .ingest import observation_metadata, shard_changes, take_snapshot
+from .observe import observation_metadata, shard_changes, take_snapshot
 
 
 @dg.sensor(

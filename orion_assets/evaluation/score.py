@@ -14,12 +14,12 @@ from typing import Any
 
 import dagster as dg
 
-from orion_core.audit.tags import headline
+from orion_core.audit.mlflow_tags import headline
 from orion_core.config import OrionConfig
 from orion_core.contracts.digests import json_digest
 
 from ..metadata import plain, png_markdown, table_md
-from .tracking import log_scores
+from .mlflow_scores import log_scores
 
 RECORD = "mlflow.json"
 TABLE = ["task", "correct", "total", "failed", "accuracy"]

@@ -1,6 +1,6 @@
 """keyframe_tags and object_masks (per shard): thin wrappers over orion_core.pipeline's dataset-shard drivers.
 
-Per-video outputs are content-addressed by orion_core.pipeline.store (video bytes + pipeline config), so a
+Per-video outputs are content-addressed by orion_core.pipeline.addresses (video bytes + pipeline config), so a
 re-run or a re-sharding only recomputes videos that are new or whose config changed.
 """
 
@@ -16,7 +16,7 @@ RESOURCES = {"orion", "store"}
 
 def _output(report, root: Path, orion, extra: dict | None = None) -> dg.Output:
     """One Output for the shard: its rows and data version, the merged report's metadata, the preview inline."""
-    from orion_core.pipeline.run import shard_output
+    from orion_core.pipeline.shards import shard_output
 
     rows, version = shard_output(report)
     meta = {**orion.metadata(), "output_root": str(root),
@@ -33,7 +33,7 @@ def _output(report, root: Path, orion, extra: dict | None = None) -> dg.Output:
           automation_condition=dg.AutomationCondition.eager(),
           description="Per video: n sampled frames tagged, concrete nouns kept, key frames picked (theta_a, theta_b).")
 def keyframe_tags(context: dg.AssetExecutionContext, filtered_dataset: dict) -> dg.Output:
-    from orion_core.pipeline.run import tag_dataset_shard
+    from orion_core.pipeline.shards import tag_dataset_shard
 
     orion, store = context.resources.orion, context.resources.store
     root = store.asset_root("keyframe_tags")
@@ -46,7 +46,7 @@ def keyframe_tags(context: dg.AssetExecutionContext, filtered_dataset: dict) -> 
           description="Per video: boxes on key frames -> masks -> tracked over t_o frames -> mask lists (COCO RLE).")
 def object_masks(context: dg.AssetExecutionContext, filtered_dataset: dict, keyframe_tags: dict) -> dg.Output:
     from orion_core.eval.pipeline_quality import shard_quality
-    from orion_core.pipeline.run import mask_dataset_shard, shard_output
+    from orion_core.pipeline.shards import mask_dataset_shard, shard_output
 
     orion, store = context.resources.orion, context.resources.store
     config = orion.load()

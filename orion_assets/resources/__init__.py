@@ -10,6 +10,6 @@
 
 from .config import OrionConfigResource
 from .dvc import DvcResource
-from .store import LocalStoreResource, OutputStore
+from .output_store import LocalStoreResource, OutputStore
 
 __all__ = ["DvcResource", "LocalStoreResource", "OrionConfigResource", "OutputStore"]

@@ -24,8 +24,8 @@ from typing import Any, Iterable
 
 import dagster as dg
 
-from orion_core.lineage import CheckpointLineage, DatasetRef
-from orion_core.tracking import LOCAL_STORE, local_tracking_uri
+from orion_core.checkpoint_lineage import CheckpointLineage, DatasetRef
+from orion_core.mlflow_store import LOCAL_STORE, local_tracking_uri
 
 ALIAS = "current"
 """Alias of the newest checkpoint per stage (MLflow reserves ``latest``; ``models:/NAME/latest`` also works)."""
@@ -52,7 +52,7 @@ class MlflowResource(dg.ConfigurableResource):
                    artifact_root=os.environ.get("ORION_MLFLOW_ARTIFACTS", ""))
 
     def uri(self) -> str:
-        """``tracking_uri``, or the embedded store (:func:`orion_core.tracking.local_tracking_uri`), created."""
+        """``tracking_uri``, or the embedded store (:func:`orion_core.mlflow_store.local_tracking_uri`), created."""
         if self.tracking_uri:
             return self.tracking_uri
         LOCAL_STORE.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ import yaml
 
 from orion_core.contracts.digests import json_digest
 from orion_core.data.ingest import resolve_source
-from orion_core.lineage import CheckpointLineage, DatasetRef, ParentCheckpoint, git_revision
+from orion_core.checkpoint_lineage import CheckpointLineage, DatasetRef, ParentCheckpoint, git_revision
 from orion_core.train.cli import job_argv
 
 from ..metadata import plain, png_markdown

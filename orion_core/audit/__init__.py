@@ -5,14 +5,14 @@
     rows = scores(model="videoorion-stage3")         # latest score per version and benchmark
 
 Command line: ``orion lineage MODEL [--json]`` (:mod:`.lineage`) and ``orion scores [--json]`` (:mod:`.scores`).
-The tags an evaluation run carries are defined once in :mod:`.tags`, shared with the ``benchmark_scores`` asset
-that writes them. The store is :func:`orion_core.tracking.tracking_uri` unless a URI is given.
+The tags an evaluation run carries are defined once in :mod:`.mlflow_tags`, shared with the ``benchmark_scores`` asset
+that writes them. The store is :func:`orion_core.mlflow_store.tracking_uri` unless a URI is given.
 """
 
 from __future__ import annotations
 
 from .lineage import lineage
 from .scores import scores
-from .store import AuditError, parse_model_uri, resolve_version
+from .mlflow_lookup import AuditError, parse_model_uri, resolve_version
 
 __all__ = ["AuditError", "lineage", "parse_model_uri", "resolve_version", "scores"]

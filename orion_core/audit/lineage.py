@@ -17,7 +17,7 @@ import json
 import sys
 from typing import Any
 
-from .store import AuditError, dataset_source, evaluation_runs, get_run, iso, latest_scores, model_version, \
+from .mlflow_lookup import AuditError, dataset_source, evaluation_runs, get_run, iso, latest_scores, model_version, \
     open_client, resolve_version
 
 RAW = "raw_videos"

@@ -14,7 +14,7 @@ import json
 import sys
 from typing import Any
 
-from .store import AuditError, evaluation_runs, latest_scores, open_client, parse_model_uri, resolve_version
+from .mlflow_lookup import AuditError, evaluation_runs, latest_scores, open_client, parse_model_uri, resolve_version
 
 
 def scores(*, model: str | None = None, benchmark: str | None = None, tracking_uri: str | None = None,

@@ -6,7 +6,7 @@
 
 Modules: ``items`` (Item, Source), ``benchmarks/`` (one loader per published format), ``answers`` (the MC
 extraction rule), ``prompts``, ``judge`` (Video-ChatGPT's protocol; local or HTTP judge), ``metrics``,
-``predictor`` (the Predictor protocol and the OrionPredictor adapter), ``run`` (evaluate), ``report``
+``model_adapter`` (the Predictor protocol and the OrionPredictor adapter), ``run`` (evaluate), ``report``
 (files and chart), ``pipeline_quality`` (detect-segment-track against the synthetic world's ground truth).
 The Table 4 ablation and the ``orion eval`` command train as well, so they live above, in
 :mod:`orion_core.experiments`.
@@ -24,7 +24,7 @@ _LAZY = {
     "Judge": "judge", "Judgement": "judge", "JudgeError": "judge", "build_judge": "judge",
     "parse_judgement": "judge", "HTTPJudge": "judge", "TransformersJudge": "judge",
     "caption_metrics": "metrics", "mc_summary": "metrics", "judge_summary": "metrics", "multi_binary": "metrics",
-    "Predictor": "predictor", "Referrer": "predictor", "OrionAnswerer": "predictor",
+    "Predictor": "model_adapter", "Referrer": "model_adapter", "OrionAnswerer": "model_adapter",
     "EvalResult": "run", "evaluate": "run", "write_result": "run",
     "evaluate_on_world": "pipeline_quality", "score_against_ground_truth": "pipeline_quality",
 }

@@ -27,7 +27,7 @@ from orion_core.config import OrionConfig
 
 from orion_core.contracts.masklist import MaskList
 from orion_core.pipeline.objects import mask_iou
-from orion_core.pipeline.runner import DetectSegmentTrack
+from orion_core.pipeline.detect_segment_track import DetectSegmentTrack
 from orion_core.pipeline.tags import TagRecord
 
 MATCH_IOU = 0.5

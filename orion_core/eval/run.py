@@ -27,7 +27,7 @@ from .benchmarks import BENCHMARKS, load_items
 from .items import BenchmarkError, Item, Source, fetch
 from .judge import Judge, build_judge
 from .metrics import caption_metrics, judge_summary, mc_summary, multi_binary
-from .predictor import OrionAnswerer, Predictor, Referrer
+from .model_adapter import OrionAnswerer, Predictor, Referrer
 from .prompts import prompt_for
 
 

@@ -7,7 +7,7 @@ synthetic benchmark, over several seeds; mean and spread per task, and the gain 
 ``train(config, *, seed, use_objects, out_dir) -> model`` trains one variant: ``use_objects=False`` is the
 video-only model (every sample without object masks, so the prompt lists no object tokens and the object
 projector never trains); ``use_objects=True`` is VideoOrion. The returned model is a checkpoint folder, an
-``OrionPredictor`` or any :class:`~orion_core.eval.predictor.Predictor`. Checkpoints are evaluated with
+``OrionPredictor`` or any :class:`~orion_core.eval.model_adapter.Predictor`. Checkpoints are evaluated with
 ``objects="none"`` (video-only) and ``eval.objects`` (VideoOrion; the pipeline by default).
 
 The verdict compares the mean per-seed gain on ``eval.dynamics_tasks`` with ``eval.ablation_min_gain``.

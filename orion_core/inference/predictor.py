@@ -173,7 +173,7 @@ class OrionPredictor:
         """The video's mask list from detect-segment-track (tagging n_instruct frames, as for instruction data)."""
         if isinstance(video, np.ndarray):
             raise ValueError("the pipeline reads video files; pass masks for in-memory frames")
-        from orion_core.pipeline.runner import DetectSegmentTrack
+        from orion_core.pipeline.detect_segment_track import DetectSegmentTrack
 
         dst = DetectSegmentTrack(self.config, device=str(self.model.device))
         return dst.run(str(video), n_frames=self.config.video.n_instruct)[1]

@@ -4,9 +4,10 @@ Steps (PAPER.md) and where they live:
 1-3  tags.py / keyframes.py     tag n frames, WordNet concrete nouns, key frames (paper / uniform / no-split)
 4    objects.py                 detect on key frames with their nouns as prompts, box -> mask, merge duplicates
 5    tracking.py                split the t_o frames at the key frames, track, no re-adding, 64-object cap
-6    store.py                   mask lists (orion_core.contracts.masklist), content-addressed by video bytes + config
-     runner.py                  one video at a time (``DetectSegmentTrack``)
-     run.py                     shards for the Dagster assets (``tag_shard``, ``mask_shard``)
+6    addresses.py               mask lists (orion_core.contracts.masklist), content-addressed by video bytes + config
+     detect_segment_track.py    one video at a time (``DetectSegmentTrack``)
+     shards.py                  shards for the Dagster assets (``tag_shard``, ``mask_shard``, ``tag_dataset_shard``,
+                                ``mask_dataset_shard``, ``shard_output``)
      referring.py               ``track_box``: a first-frame box -> masks on every frame
 Experts sit behind the Protocols in ``experts/base.py`` and are built by name (``experts.build_expert``).
 
@@ -21,8 +22,9 @@ import importlib
 _LAZY = {
     "select_keyframes": "keyframes", "frame_nouns": "keyframes",
     "TagRecord": "tags",
-    "DetectSegmentTrack": "runner",
-    "tag_shard": "run", "mask_shard": "run", "ShardReport": "run", "VideoRecord": "run", "find_tags": "run",
+    "DetectSegmentTrack": "detect_segment_track",
+    "tag_shard": "shards", "mask_shard": "shards", "ShardReport": "shards", "VideoRecord": "shards",
+    "find_tags": "shards", "tag_dataset_shard": "shards", "mask_dataset_shard": "shards", "shard_output": "shards",
     "track_box": "referring",
     "PipelineError": "errors", "ExpertError": "errors", "ExpertOutputError": "errors", "MissingTagsError": "errors",
 }

@@ -18,7 +18,7 @@ from orion_core.video.errors import VideoError
 
 from .errors import PipelineError
 from .preview import masks_preview
-from .runner import DetectSegmentTrack
+from .detect_segment_track import DetectSegmentTrack
 
 
 def main(argv: list[str]) -> int:

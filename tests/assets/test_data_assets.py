@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 
 from orion_assets.data.assets import filtered_dataset, raw_videos, video_manifest
-from orion_assets.data.ingest import observe_now
+from orion_assets.data.observe import observe_now
 from orion_assets.resources import DvcResource, OrionConfigResource, LocalStoreResource
 
 ASSETS = [raw_videos, video_manifest, filtered_dataset]

@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from orion_assets.data.assets import filtered_dataset, raw_videos, video_manifest
-from orion_assets.data.ingest import observe_now
+from orion_assets.data.observe import observe_now
 from orion_assets.objects.assets import keyframe_tags, object_masks
 from orion_assets.resources import DvcResource, OrionConfigResource, LocalStoreResource
 from orion_core.contracts.masklist import MaskList

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from orion_core.eval.benchmarks import load_items
-from orion_core.eval.predictor import OrionAnswerer, Predictor, Referrer, oracle_masks
+from orion_core.eval.model_adapter import OrionAnswerer, Predictor, Referrer, oracle_masks
 from orion_core.eval.run import evaluate
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from orion_assets.definitions import defs
 from orion_assets.evaluation.score import load_benchmark
-from orion_assets.evaluation.tracking import metric_name
+from orion_assets.evaluation.mlflow_scores import metric_name
 from orion_core.config import load_preset
 from tests.eval.conftest import assemble
 

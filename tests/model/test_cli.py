@@ -76,7 +76,7 @@ def test_ask_about_a_box(checkpoint, video_file, capsys):
 
 
 def test_ask_runs_the_pipeline_without_a_mask_list(checkpoint, video_file, capsys):
-    pytest.importorskip("orion_core.pipeline.runner")
+    pytest.importorskip("orion_core.pipeline.detect_segment_track")
     assert ask_main([str(video_file), "what moves?", "--checkpoint", str(checkpoint), "--max-new-tokens", "2"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert isinstance(result["objects"], list)  # whatever the classical experts found, each with its attention

@@ -7,7 +7,7 @@ import pytest
 
 from orion_core.contracts.masklist import MaskList
 from orion_core.pipeline import TagRecord, mask_shard, tag_shard
-from orion_core.pipeline.store import tags_key
+from orion_core.pipeline.addresses import tags_key
 
 
 @pytest.fixture(scope="module")
@@ -68,11 +68,11 @@ def test_merge_reports(shard_videos, tiny_config, tmp_path):
 
 
 def test_programming_errors_are_not_swallowed(shard_videos, tiny_config, tmp_path, monkeypatch):
-    from orion_core.pipeline import runner
+    from orion_core.pipeline import detect_segment_track
 
     def boom(self, *args, **kwargs):
         raise TypeError("a bug")
 
-    monkeypatch.setattr(runner.DetectSegmentTrack, "tag_video", boom)
+    monkeypatch.setattr(detect_segment_track.DetectSegmentTrack, "tag_video", boom)
     with pytest.raises(TypeError, match="a bug"):
         tag_shard(shard_videos[:1], tiny_config, n_frames=4, out_dir=tmp_path, progress=False)

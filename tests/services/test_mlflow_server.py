@@ -64,7 +64,7 @@ def test_stage1_against_mlflow_server(mlflow_server, tiny_world, tmp_path):
 
 
 def test_reference_mode_needs_shared_storage(mlflow_server, tmp_path):
-    from orion_core.lineage import CheckpointLineage, DatasetRef, GitRevision, ParentCheckpoint
+    from orion_core.checkpoint_lineage import CheckpointLineage, DatasetRef, GitRevision, ParentCheckpoint
 
     uri, _ = mlflow_server
     store = MlflowResource(tracking_uri=uri, weights="reference")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orion_assets.data.ingest import observe_now
+from orion_assets.data.observe import observe_now
 from orion_assets.resources import DvcResource, OrionConfigResource, LocalStoreResource
 from orion_assets.resources.deepspeed import DeepSpeedLauncher
 from orion_assets.resources.mlflow import MlflowResource

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from orion_assets.resources.mlflow import ALIAS, MlflowResource
-from orion_core.lineage import CheckpointLineage, DatasetRef, GitRevision, ParentCheckpoint
+from orion_core.checkpoint_lineage import CheckpointLineage, DatasetRef, GitRevision, ParentCheckpoint
 
 
 def lineage_for(stage: int, datasets, parent=None) -> CheckpointLineage:

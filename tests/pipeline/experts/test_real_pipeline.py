@@ -12,7 +12,7 @@ import pytest
 from orion_core.config import load_preset
 from orion_core.data.synthetic.writer import write_mp4
 from orion_core.contracts.masklist import MaskList
-from orion_core.pipeline.runner import DetectSegmentTrack
+from orion_core.pipeline.detect_segment_track import DetectSegmentTrack
 
 VOCABULARY = ["dog", "cat", "ball", "person", "tree", "car", "cup", "chair"]
 

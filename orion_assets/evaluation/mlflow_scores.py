@@ -2,7 +2,7 @@
 
 The run is new (experiment ``orion``, run name ``eval-<benchmark>``) rather than metrics appended to the
 training run: a checkpoint is scored many times (new benchmarks, new eval settings, a fixed judge), and each
-score needs its own code commit, config and Dagster run. The tag names live in :mod:`orion_core.audit.tags`, so
+score needs its own code commit, config and Dagster run. The tag names live in :mod:`orion_core.audit.mlflow_tags`, so
 writer and reader cannot drift apart. The evaluated model version gets ``score.<benchmark>`` tags on top.
 """
 
@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
-from orion_core.audit import tags as T
+from orion_core.audit import mlflow_tags as T
 from orion_core.config import OrionConfig
-from orion_core.lineage import DatasetRef, git_revision
+from orion_core.checkpoint_lineage import DatasetRef, git_revision
 
 RUN_NAME = "eval-{benchmark}"
 

@@ -26,7 +26,7 @@ from orion_core.video.sampling import Frames, object_frame_indices, sample_frame
 from .experts import build_expert
 from .experts.base import VideoAware
 from .objects import detect_objects
-from .store import masks_key, tags_key
+from .addresses import masks_key, tags_key
 from .tags import TagRecord, tag_and_select
 from .tracking import track_objects
 

@@ -10,9 +10,9 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
-from orion_core.tracking import sqlite_path, tracking_uri
+from orion_core.mlflow_store import sqlite_path, tracking_uri
 
-from . import tags as T
+from . import mlflow_tags as T
 
 
 class AuditError(LookupError):
@@ -20,7 +20,7 @@ class AuditError(LookupError):
 
 
 def open_client(uri: str | None = None):
-    """An ``MlflowClient`` on ``uri`` (default: :func:`orion_core.tracking.tracking_uri`).
+    """An ``MlflowClient`` on ``uri`` (default: :func:`orion_core.mlflow_store.tracking_uri`).
 
     A local SQLite store that does not exist is an error: MLflow would silently create an empty one, and an
     empty audit would read as "nothing was trained" instead of "you are looking in the wrong place".

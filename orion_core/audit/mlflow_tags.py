@@ -1,6 +1,6 @@
 """The MLflow tags an evaluation run carries, shared by the writer (``benchmark_scores``) and the audit readers.
 
-A checkpoint's own tags come from :meth:`orion_core.lineage.CheckpointLineage.tags` (``orion.stage``,
+A checkpoint's own tags come from :meth:`orion_core.checkpoint_lineage.CheckpointLineage.tags` (``orion.stage``,
 ``orion.parent.*``, ``orion.dataset.<name>.*``, ``dagster.run_id``, ``mlflow.source.git.commit``, ...). An
 evaluation is a separate run (one per benchmark and evaluated model version) tagged with what it scored, so the
 scores of a version are found with one search and the training run stays untouched::

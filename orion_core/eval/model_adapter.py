@@ -163,7 +163,7 @@ class OrionAnswerer:
         from orion_core.contracts.masklist import MaskList
         from orion_core.pipeline import DetectSegmentTrack
         from orion_core.contracts.digests import file_sha256
-        from orion_core.pipeline.store import masks_key, masks_path, tags_key
+        from orion_core.pipeline.addresses import masks_key, masks_path, tags_key
 
         if self._pipeline is None:
             self._pipeline = DetectSegmentTrack(self.config, device=self.device)

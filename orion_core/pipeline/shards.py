@@ -10,7 +10,7 @@ filtered dataset (``train.json``), fetch its kept videos, run each split with it
 (:meth:`~orion_core.config.VideoConfig.tagged_frames`) and merge the reports; ``shard_output`` gives the rows and
 data version the asset hands downstream.
 
-Outputs are content-addressed (see :mod:`.store`): a video already done under the same config is
+Outputs are content-addressed (see :mod:`.addresses`): a video already done under the same config is
 ``cached`` and not recomputed. A video that cannot be decoded (VideoError) or that an expert chokes on
 (PipelineError, e.g. a backend breaking its Protocol) is recorded as ``failed`` with its reason and the
 shard goes on; any other exception is a bug and propagates.
@@ -36,8 +36,8 @@ from orion_core.video.errors import MissingFileError, VideoError
 
 from .errors import MissingTagsError, PipelineError
 from .preview import masks_preview, tags_preview
-from .runner import DetectSegmentTrack
-from .store import masks_key, masks_path, tags_key, tags_path
+from .detect_segment_track import DetectSegmentTrack
+from .addresses import masks_key, masks_path, tags_key, tags_path
 from .tags import TagRecord
 
 RECORDED_ERRORS = (VideoError, PipelineError, MaskListError)

@@ -11,7 +11,7 @@ from orion_core.config import OrionConfig
 from orion_core.data.ingest import Snapshot, snapshot
 
 from ..partitions import SHARDS
-from ..resources.store import OutputStore
+from ..resources.output_store import OutputStore
 
 
 def take_snapshot(config: OrionConfig, store: OutputStore) -> Snapshot:
