@@ -13,7 +13,7 @@ import pytest
 
 from orion_core.audit import scores
 from tests.conftest import ROOT
-from tests.training.helpers import dagster_dev, env_for, graph_assets, materialize_upstream, training_resources, \
+from tests.assets.training.helpers import dagster_dev, env_for, graph_assets, materialize_upstream, training_resources, \
     wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]

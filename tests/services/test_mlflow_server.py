@@ -11,7 +11,7 @@ import pytest
 
 from orion_assets.resources.mlflow import MlflowResource
 from tests.conftest import free_port, start_service, stop_service, wait_http
-from tests.training.helpers import graph_assets, materialize_upstream, training_resources
+from tests.assets.training.helpers import graph_assets, materialize_upstream, training_resources
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 

@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 
 from orion_core.data.ingest import snapshot
-from tests.training.helpers import (dagster_dev, env_for, graph_assets, materialize_upstream, training_resources,
+from tests.assets.training.helpers import (dagster_dev, env_for, graph_assets, materialize_upstream, training_resources,
                                     wait_for, write_instance_yaml)
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
