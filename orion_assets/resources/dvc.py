@@ -1,7 +1,7 @@
 """DVC through its own tool environment (``.venv-dvc``), driven by its CLI.
 
 dvc's hydra pins antlr4 4.9, which breaks Dagster's string selections, so DVC cannot share Dagster's
-environment; a subprocess with ``--json`` outputs keeps them apart (ENVIRONMENT.md). Dagster owns execution:
+environment; a subprocess with ``--json`` outputs keeps them apart (README: "Why two venvs"). Dagster owns execution:
 assets write the same outputs that ``dvc.yaml`` declares, then ``commit`` records them in ``dvc.lock`` and
 ``push`` sends them to the default remote (a local folder in the embedded default, S3 in production).
 """

@@ -2,6 +2,7 @@
 
 * ``masklist``  the mask list: detect-segment-track's output, the object branch's input (pipeline writes it;
                 train, inference and eval read it; the synthetic world writes its ground truth in it)
+* ``digests``   ``json_digest`` (sha256 of sorted-key JSON, 16 hex) and ``file_sha256``: every content address
 * ``atomic``    atomic file writes (temp file renamed into place) for every JSON a killed run must not truncate
 * ``shapes``    the nouns and shapes of the synthetic world, which the classical tagger names blobs with
 
