@@ -46,10 +46,31 @@ class WorldConfig:
     """Chance that two objects of a video share a noun (different colours), so count questions can exceed 1."""
     brief_object_prob: float = 0.3
     """Chance that a video holds an object visible only briefly (missed by t_v uniform frames, caught by t_o)."""
+    brief_max_count: int = 1
+    """A video's brief group holds 1..brief_max_count objects (uniform), each in its own gap between two
+    context frames, so they are never on screen together (count questions then need the object frames)."""
+    independent_colours: bool = False
+    """Main objects draw colours independently (repeats allowed) and the brief group takes a noun no main object
+    has and a colour some main object has (the learnable world's same-colour distractors). False: every
+    (colour, noun) pair is unique, as in the first world."""
+    small_size: float = 0.18
+    """Diameter of a small object as a fraction of min(width, height)."""
+    large_size: float = 0.28
+    """Diameter of a large object as a fraction of min(width, height)."""
     brief_miss_frames: int = 8
     """The brief object shows only between the frames that this many uniform samples take (t_v)."""
     brief_catch_frames: int = 64
     """...and on at least one of the frames that this many uniform samples take (t_o)."""
+    mc_tasks: tuple[str, ...] = ("presence", "count", "order", "direction", "motion_state")
+    """Multiple-choice families the benchmark asks (and, with ``instruct_format: multiple_choice``, the instruction
+    split trains on): the first world's ``presence count order direction motion_state`` and/or the learnable
+    world's ``brief_presence brief_count static_presence colour`` (orion_core.data.synthetic.questions)."""
+    instruct_format: str = "conversation"
+    """Instruction split: ``conversation`` (free-form answers about the objects and their dynamics) or
+    ``multiple_choice`` (the benchmark's own question form: the MC prompt, answered with the option's text)."""
+    referring_videos: int | None = None
+    """How many benchmark videos provide referring items (None: all); referring evaluation tracks a box per item,
+    so a large benchmark keeps this small."""
     noisy_caption_fraction: float = 0.1
     """Fraction of training videos whose caption describes another video (the similarity filter's prey)."""
     low_quality_fraction: float = 0.1
@@ -70,6 +91,14 @@ class WorldConfig:
               "world needs 0 < long_min_seconds <= long_max_seconds")
         check(1 <= self.min_objects <= self.max_objects, "world needs 1 <= min_objects <= max_objects")
         check(self.max_objects <= 12, "world.max_objects must be <= 12 (the frame gets too crowded to see them)")
+        check(len(self.mc_tasks) >= 1 and len(set(self.mc_tasks)) == len(self.mc_tasks),
+              "world.mc_tasks must name at least one task, each once")
+        check(self.instruct_format in ("conversation", "multiple_choice"),
+              f"world.instruct_format must be conversation or multiple_choice, got {self.instruct_format!r}")
+        check(self.referring_videos is None or self.referring_videos >= 0, "world.referring_videos must be >= 0")
+        check(1 <= self.brief_max_count <= 6, "world.brief_max_count must be in [1, 6]")
+        check(0.05 <= self.small_size <= self.large_size <= 0.6,
+              "world needs 0.05 <= small_size <= large_size <= 0.6")
         check(self.brief_miss_frames >= 4, "world.brief_miss_frames must be >= 4")
         check(self.brief_catch_frames > self.brief_miss_frames,
               "world.brief_catch_frames must exceed brief_miss_frames")

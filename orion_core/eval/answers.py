@@ -32,6 +32,8 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from orion_core.contracts.prompts import letter_of  # noqa: F401  (re-exported: eval code reads it here)
+
 _ARTICLES = {"a", "an", "the"}
 _PHRASE = re.compile(
     r"\b(?i:answer|option|choice)\s*(?i:is|would be|should be|:|-|=)?\s*(?i:option\s+)?"
@@ -117,6 +119,3 @@ def extract_choice(text: str | None, candidates: Sequence[str]) -> Extraction:
         return Extraction(None, "ambiguous")
     return Extraction(None, "no_match")
 
-
-def letter_of(index: int) -> str:
-    return chr(ord("A") + index)

@@ -8,23 +8,18 @@ object slot ``<o>`` (PAPER.md).
 
 from __future__ import annotations
 
-from .answers import letter_of
+from orion_core.contracts.prompts import MC_INSTRUCTION, SUBTITLES_HEADER, mc_prompt as _mc_text
+
 from .items import Item
 
-MC_INSTRUCTION = "Answer with the option's letter from the given choices directly and only give the best option."
-SUBTITLES_HEADER = "This video's subtitles are listed below:"
+__all__ = ["MC_INSTRUCTION", "SUBTITLES_HEADER", "REFERRING_QUESTION", "mc_prompt", "prompt_for"]
+
 REFERRING_QUESTION = "What is <o> doing in this video?"
 
 
 def mc_prompt(item: Item, *, subtitles: str | None = None) -> str:
-    """``Question: ...\\nOptions:\\n(A) ...\\n(B) ...\\n<instruction>`` (subtitles first when given)."""
-    lines = []
-    if subtitles:
-        lines += [SUBTITLES_HEADER, subtitles.strip(), ""]
-    lines += [f"Question: {item.question.strip()}", "Options:"]
-    lines += [f"({letter_of(k)}) {c}" for k, c in enumerate(item.candidates)]
-    lines.append(MC_INSTRUCTION)
-    return "\n".join(lines)
+    """``Question: ...\\nOptions:\\n(A) ...\\n(B) ...\\n<instruction>`` (:func:`orion_core.contracts.prompts.mc_prompt`)."""
+    return _mc_text(item.question, item.candidates, subtitles=subtitles)
 
 
 def prompt_for(item: Item, *, subtitles: str | None = None) -> str:

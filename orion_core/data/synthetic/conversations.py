@@ -13,8 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from orion_core.contracts.prompts import mc_prompt
+
 from .language import long_name, number_word, object_list, object_sentence, short_name
-from .questions import MIN_DIRECTION_FRACTION, appearance_order, moving_direction, never_moves, stops
+from .questions import (MIN_DIRECTION_FRACTION, AnswerPositions, appearance_order, mc_items, moving_direction,
+                        never_moves, stops)
 from .vocabulary import KIND_BY_NOUN
 
 VIDEO_TOKEN = "<video>"
@@ -90,3 +93,24 @@ def instruct_record(ann: dict[str, Any], rng: np.random.Generator, *, video: str
     for i, (q, a) in enumerate(chosen):
         conversations += _pair(f"{VIDEO_TOKEN}\n{q}" if i == 0 else q, a)
     return {"id": ann["video_id"], "video": video, "conversations": conversations}
+
+
+def mc_instruct_record(ann: dict[str, Any], rng: np.random.Generator, positions: AnswerPositions, *, video: str,
+                       tasks: tuple[str, ...], context_frames: int) -> dict[str, Any] | None:
+    """The benchmark's own question form as training data: every family the video supports, one turn each.
+
+    Each human turn is the multiple-choice prompt evaluation asks (:func:`orion_core.contracts.prompts.mc_prompt`);
+    the answer is the right option's text (``red hoop``), which the answer reader maps back to its letter. Turns
+    come in a random order; the trainer can split them into one sample per question (``train.split_turns``), the
+    form evaluation asks in. None when the video supports no family.
+    """
+    items = mc_items(ann, rng, positions, video=video, tasks=tasks, context_frames=context_frames)
+    if not items:
+        return None
+    order = [items[int(i)] for i in rng.permutation(len(items))]
+    conversations: list[dict[str, str]] = []
+    for k, item in enumerate(order):
+        prompt = mc_prompt(item["question"], item["candidates"])
+        conversations += _pair(f"{VIDEO_TOKEN}\n{prompt}" if k == 0 else prompt, item["answer"])
+    return {"id": ann["video_id"], "video": video, "conversations": conversations,
+            "tasks": [item["task"] for item in order]}

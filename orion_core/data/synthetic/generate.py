@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,14 +21,14 @@ from ...config.base import to_dict
 from ...config.world import WorldConfig
 from ...contracts.digests import file_sha256, json_digest
 from .annotation import build_annotation
-from .conversations import instruct_record, pretrain_record
+from .conversations import instruct_record, mc_instruct_record, pretrain_record
 from .language import video_caption
 from .questions import AnswerPositions, mc_items, referring_items
 from .render import background, render
 from .scene import plan_scene, uniform_indices
 from .writer import CORRUPT_KINDS, write_corrupt, write_mp4
 
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 """Bump when the generator's output changes for the same config (invalidates old worlds' digests)."""
 SPLITS = {"pretrain": ("pt", 1), "instruct": ("in", 2), "benchmark": ("bm", 3)}
 DATASET_FILES = ("pretrain", "instruct", "benchmark_mc", "benchmark_ref")
@@ -204,6 +205,8 @@ def _write_datasets(config: WorldConfig, out_dir: Path, anns: dict[str, list[dic
     rel = {s: (lambda vid, s=s: f"videos/{s}/{vid}.mp4") for s in SPLITS}
     pretrain, instruct, mc, ref = [], [], [], []
     positions = AnswerPositions(np.random.default_rng([config.benchmark_seed, 99]))
+    train_positions = AnswerPositions(np.random.default_rng([config.seed, 99]))
+    referring_left = config.referring_videos
     for split, items in anns.items():
         code = SPLITS[split][1]
         seed = config.benchmark_seed if split == "benchmark" else config.seed
@@ -214,16 +217,26 @@ def _write_datasets(config: WorldConfig, out_dir: Path, anns: dict[str, list[dic
             if split == "pretrain":
                 pretrain.append(pretrain_record(ann, rng, video=video))
             elif split == "instruct":
-                instruct.append(instruct_record(ann, rng, video=video))
+                if config.instruct_format == "multiple_choice":
+                    record = mc_instruct_record(ann, rng, train_positions, video=video, tasks=config.mc_tasks,
+                                                context_frames=config.brief_miss_frames)
+                    if record is not None:
+                        instruct.append(record)
+                else:
+                    instruct.append(instruct_record(ann, rng, video=video))
             else:
-                mc += mc_items(ann, rng, positions, video=video)
-                ref += referring_items(ann, video=video)
+                mc += mc_items(ann, rng, positions, video=video, tasks=config.mc_tasks,
+                               context_frames=config.brief_miss_frames)
+                if referring_left is None or referring_left > 0:
+                    ref += referring_items(ann, video=video)
+                    referring_left = None if referring_left is None else referring_left - 1
     for name, data in zip(DATASET_FILES, (pretrain, instruct, mc, ref)):
         _write_json(out_dir / f"{name}.json", data)
     every = [a for items in anns.values() for a in items]
     return {
         "pretrain": len(pretrain), "instruct": len(instruct), "benchmark": len(anns["benchmark"]),
         "benchmark_mc": len(mc), "benchmark_ref": len(ref),
+        **{f"benchmark_mc_{task}": n for task, n in sorted(Counter(item["task"] for item in mc).items())},
         "low_quality": sum(a["flags"]["low_quality"] for a in every),
         "noisy_caption": sum(a["flags"]["noisy_caption"] for a in every),
         "brief_objects": sum(o["brief"] for a in every for o in a["objects"]),

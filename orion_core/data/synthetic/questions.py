@@ -13,15 +13,29 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 from pycocotools import mask as mask_utils
 
 from .language import long_name, object_sentence, short_name
+from .scene import uniform_indices
 from .vocabulary import COLOURS, DIRECTIONS, KINDS
 
 TASKS = ("presence", "count", "order", "direction", "motion_state")
+"""The first world's tasks (object dynamics); see LEARNABLE_TASKS for the learnable world's families."""
+LEARNABLE_TASKS = ("brief_presence", "brief_count", "static_presence", "colour")
+"""The learnable world's families. ``brief_*`` ask about the brief group, which no context frame shows (only the
+object branch's t_o frames catch it); ``static_presence`` and ``colour`` ask about a main object that most
+context frames show (controls the video branch answers alone)."""
+TASK_GROUPS: dict[str, str] = {
+    "brief_presence": "object", "brief_count": "object", "static_presence": "control", "colour": "control",
+    "presence": "mixed", "count": "mixed", "order": "dynamics", "direction": "dynamics", "motion_state": "dynamics",
+}
+"""Task -> task group reported beside the per-task table: ``object`` (needs what only the object frames see),
+``control`` (the context frames suffice), ``dynamics`` and ``mixed`` (the first world's tasks)."""
+NUMBER_OPTIONS = ("one", "two", "three", "four")
+"""Candidates of brief_count (the brief group holds 1..world.brief_max_count objects)."""
 MIN_ORDER_GAP = 2
 """Frames between two first appearances for an order question to count them as distinct."""
 MIN_DIRECTION_FRACTION = 0.15
@@ -173,17 +187,95 @@ def _motion_state(ann, rng, positions):
     return _item("motion_state", question, short_name(right), wrong, rng, positions)
 
 
+# ---- the learnable world's families ---------------------------------------------------------------------
+def context_seen(ann: dict[str, Any], obj: dict[str, Any], context_frames: Sequence[int]) -> int:
+    """On how many of the t_v context frames ``obj`` is visible (the video branch's view of it)."""
+    frames = set(ann["masks"][str(obj["track_id"])]["frames"])
+    return len(frames & set(int(f) for f in context_frames))
+
+
+def _same_noun_options(objs: list[dict[str, Any]], rng: np.random.Generator, colour: str) -> list[str]:
+    """Three other colours for a colour+noun option list: colours of the video's main objects first (so every
+    option's colour is on screen and colour alone decides nothing), then any other colours."""
+    main = [o["colour"] for o in objs if not o.get("brief")]
+    near = sorted({c for c in main if c != colour}, key=list(COLOURS).index)
+    far = [c for c in COLOURS if c != colour and c not in near]
+    picked = [near[i] for i in rng.permutation(len(near))][:3]
+    return picked + [far[i] for i in rng.permutation(len(far))][: 3 - len(picked)]
+
+
+def _brief_presence(ann, rng, positions, context):
+    brief = [o for o in ann["objects"] if o.get("brief")]
+    if not brief:
+        return None
+    noun, colour = brief[0]["name"], brief[0]["colour"]
+    others = _same_noun_options(ann["objects"], rng, colour)
+    return _item("brief_presence", "Which of these objects appears in the video?", f"{colour} {noun}",
+                 [f"{c} {noun}" for c in others], rng, positions)
+
+
+def _brief_count(ann, rng, positions, context):
+    brief = [o for o in ann["objects"] if o.get("brief")]
+    if not brief or len(brief) > len(NUMBER_OPTIONS):
+        return None
+    plural = {k.noun: k.plural for k in KINDS}[brief[0]["name"]]
+    right = NUMBER_OPTIONS[len(brief) - 1]
+    return _item("brief_count", f"How many {plural} appear in the video?", right,
+                 [n for n in NUMBER_OPTIONS if n != right], rng, positions)
+
+
+def _well_seen(ann, context) -> list[dict[str, Any]]:
+    """Main objects whose noun is unique in the video and that at least half the context frames show."""
+    nouns = Counter(o["name"] for o in ann["objects"])
+    need = max(1, (len(context) + 1) // 2)
+    return [o for o in ann["objects"] if not o.get("brief") and nouns[o["name"]] == 1
+            and context_seen(ann, o, context) >= need]
+
+
+def _static_presence(ann, rng, positions, context):
+    seen = _well_seen(ann, context)
+    if not seen:
+        return None
+    obj = seen[int(rng.integers(len(seen)))]
+    others = _same_noun_options(ann["objects"], rng, obj["colour"])
+    return _item("static_presence", "Which of these objects appears in the video?", short_name(obj),
+                 [f"{c} {obj['name']}" for c in others], rng, positions)
+
+
+def _colour(ann, rng, positions, context):
+    seen = _well_seen(ann, context)
+    if not seen:
+        return None
+    obj = seen[int(rng.integers(len(seen)))]
+    wrong = [c for c in COLOURS if c != obj["colour"]]
+    return _item("colour", f"What colour is the {obj['name']}?", obj["colour"],
+                 [wrong[i] for i in rng.permutation(len(wrong))[:3]], rng, positions)
+
+
 _MAKERS = {"presence": _presence, "count": _count, "order": _order, "direction": _direction,
            "motion_state": _motion_state}
+_LEARNABLE_MAKERS = {"brief_presence": _brief_presence, "brief_count": _brief_count,
+                     "static_presence": _static_presence, "colour": _colour}
+ALL_TASKS = TASKS + LEARNABLE_TASKS
 
 
-def mc_items(ann: dict[str, Any], rng: np.random.Generator, positions: AnswerPositions, *, video: str) -> list[dict]:
-    """One question per task the video supports, as benchmark_mc.json records."""
+def mc_items(ann: dict[str, Any], rng: np.random.Generator, positions: AnswerPositions, *, video: str,
+             tasks: Sequence[str] = TASKS, context_frames: int = 8) -> list[dict]:
+    """One question per task of ``tasks`` the video supports, as benchmark_mc.json records (with ``group``).
+
+    ``context_frames``: how many uniform frames the video branch samples (t_v); the learnable families use it
+    to tell what the context frames show."""
+    context = uniform_indices(int(ann["num_frames"]), context_frames)
     out = []
-    for task in TASKS:
-        item = _MAKERS[task](ann, rng, positions)
+    for task in tasks:
+        if task in _MAKERS:
+            item = _MAKERS[task](ann, rng, positions)
+        elif task in _LEARNABLE_MAKERS:
+            item = _LEARNABLE_MAKERS[task](ann, rng, positions, context)
+        else:
+            raise ValueError(f"unknown multiple-choice task {task!r}; known: {list(ALL_TASKS)}")
         if item is not None:
-            out.append({"id": f"{ann['video_id']}_{task}", "video": video, **item})
+            out.append({"id": f"{ann['video_id']}_{task}", "video": video, "group": TASK_GROUPS[task], **item})
     return out
 
 

@@ -180,19 +180,82 @@ def _main_object(
     return centres, alive, enter_edge, exit_edge
 
 
-def _brief_window(rng: np.random.Generator, num_frames: int, miss: int, catch: int) -> tuple[int, int] | None:
-    """[start, stop) frames on which the brief object shows: between two of the ``miss`` uniform samples
-    and containing at least one of the ``catch`` uniform samples. None when the video is too short."""
+def _brief_windows(rng: np.random.Generator, num_frames: int, miss: int, catch: int,
+                   count: int) -> list[tuple[int, int]]:
+    """Up to ``count`` [start, stop) frame windows, one per gap between two consecutive ``miss`` uniform samples
+    (the t_v context frames), each holding at least one of the ``catch`` uniform samples (the t_o object frames).
+
+    Separate gaps mean the brief objects are never on screen together, and none is on a context frame.
+    Fewer windows come back when the video has fewer usable gaps (too short)."""
     missed = sorted(set(uniform_indices(num_frames, miss)))
     caught = set(uniform_indices(num_frames, catch))
     length = max(2, -(-num_frames // catch) + 1)
-    gaps = [(a + 1, b) for a, b in zip(missed[1:-2], missed[2:-1]) if b - a - 1 >= length]
+    gaps = [(a + 1, b) for a, b in zip(missed, missed[1:]) if b - a - 1 >= length]
+    windows = []
     for i in rng.permutation(len(gaps)):
         lo, hi = gaps[i]
-        start = int(rng.integers(lo, hi - length + 1))
-        if caught & set(range(start, start + length)):
-            return start, start + length
-    return None
+        starts = [s for s in range(lo, hi - length + 1) if caught & set(range(s, s + length))]
+        if starts:
+            start = int(starts[int(rng.integers(len(starts)))])
+            windows.append((start, start + length))
+        if len(windows) == count:
+            break
+    return sorted(windows)
+
+
+def _independent_attributes(rng: np.random.Generator, count: int, duplicate_prob: float,
+                            brief: int) -> list[tuple[ObjectKind, str, str]]:
+    """(kind, colour, size) of ``count`` main objects then ``brief`` brief ones, for the learnable world.
+
+    Main objects draw colours independently (repeats allowed, at least min(4, count) distinct), so a repeated
+    colour never singles out the brief group; the brief group shares one noun that no main object has and one
+    colour that some main object has (a same-colour distractor), so neither colour nor a glance at the context
+    frames tells which object it is - only its shape, seen on the object frames."""
+    order = [KINDS[i] for i in rng.permutation(len(KINDS))]
+    kinds = order[:count]
+    if count >= 2 and rng.random() < duplicate_prob:
+        kinds[-1] = kinds[int(rng.integers(0, count - 1))]
+    names = list(COLOURS)
+    while True:
+        colours = [names[int(i)] for i in rng.integers(0, len(names), count)]
+        if len(set(colours)) >= min(4, count):
+            break
+    out = [(k, c, str(rng.choice(list(SIZES)))) for k, c in zip(kinds, colours)]
+    if brief:
+        spare = [k for k in KINDS if k not in kinds]
+        kind = spare[int(rng.integers(len(spare)))]
+        present = sorted(set(colours), key=names.index)
+        colour = present[int(rng.integers(len(present)))]
+        out += [(kind, colour, str(rng.choice(list(SIZES)))) for _ in range(brief)]
+    return out
+
+
+def _clear_spot(rng: np.random.Generator, radius: int, colour: str, others: list[ObjectPlan], start: int, stop: int,
+                *, width: int, height: int) -> tuple[int, int]:
+    """A still position for a brief object, away from every same-coloured object alive in [start, stop).
+
+    A brief object shares its colour with a main object; touching it, the two would be one blob of colour on
+    screen, and no detector (or person) could tell that a new object had appeared. Candidates are ranked by the
+    room they leave to same-coloured objects (enough is 4 px), then by the room they leave to any object."""
+    b = Bounds.inside(width=width, height=height, radius=radius)
+    best, best_score = (b.x0, b.y0), (-math.inf, -math.inf)
+    for _ in range(120):
+        x, y = int(rng.integers(b.x0, b.x1 + 1)), int(rng.integers(b.y0, b.y1 + 1))
+        same, any_gap = math.inf, math.inf
+        for other in others:
+            alive = other.alive[start:stop]
+            if alive.any():
+                dist = np.hypot(*(other.centres[start:stop][alive] - np.array([x, y])).T).min()
+                gap = float(dist) - radius - other.radius
+                any_gap = min(any_gap, gap)
+                if other.colour == colour:
+                    same = min(same, gap)
+        score = (min(same, 4.0), any_gap)
+        if score > best_score:
+            best, best_score = (x, y), score
+        if same >= 4 and any_gap >= 2:
+            break
+    return best
 
 
 def plan_scene(rng: np.random.Generator, config: WorldConfig, *, long: bool) -> ScenePlan:
@@ -203,21 +266,31 @@ def plan_scene(rng: np.random.Generator, config: WorldConfig, *, long: bool) -> 
                else rng.uniform(config.min_seconds, config.max_seconds))
     T = max(2, int(round(seconds * fps)))
     count = int(rng.integers(config.min_objects, config.max_objects + 1))
-    window = _brief_window(rng, T, config.brief_miss_frames, config.brief_catch_frames) \
-        if rng.random() < config.brief_object_prob else None
-    attrs = _attributes(rng, count + (window is not None), config.duplicate_noun_prob)
-    roles = _roles(rng, count) + (["brief"] if window else [])
+    windows: list[tuple[int, int]] = []
+    if rng.random() < config.brief_object_prob:
+        wanted = int(rng.integers(1, config.brief_max_count + 1))
+        windows = _brief_windows(rng, T, config.brief_miss_frames, config.brief_catch_frames, wanted)
+    if config.independent_colours:
+        attrs = _independent_attributes(rng, count, config.duplicate_noun_prob, len(windows))
+    else:
+        attrs = _attributes(rng, count + len(windows), config.duplicate_noun_prob)
+    roles = _roles(rng, count) + ["brief"] * len(windows)
     depth = rng.permutation(count)  # main objects occlude each other in a random order
     placer = _Placer(width=W, height=H)
     speed_scale = max(1, round(min(W, H) / 96))
+    sizes = {"small": config.small_size, "large": config.large_size}
     objects = []
+    brief_windows = iter(windows)
     for i, ((kind, colour, size), role) in enumerate(zip(attrs, roles)):
-        radius = radius_for(size, width=W, height=H)
+        radius = radius_for(size, width=W, height=H, sizes=sizes)
         if role == "brief":
             # Still, fully inside and drawn on top: visible on exactly the window's frames.
-            centres = np.tile(np.array(placer.place(rng, radius)), (T, 1))
+            start, stop = next(brief_windows)
+            spot = _clear_spot(rng, radius, colour, objects, start, stop, width=W, height=H) if config.independent_colours \
+                else placer.place(rng, radius)
+            centres = np.tile(np.array(spot), (T, 1))
             alive = np.zeros(T, dtype=bool)
-            alive[window[0]:window[1]] = True
+            alive[start:stop] = True
             enter = leave = None
             z = count
         else:

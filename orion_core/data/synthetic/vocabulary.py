@@ -52,9 +52,12 @@ DIRECTIONS: tuple[str, ...] = ("left", "right", "up", "down")
 DIRECTION_STEP: dict[str, tuple[int, int]] = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
 
 
-def radius_for(size: str, *, width: int, height: int) -> int:
-    """Half the diameter (pixels) of an object of ``size`` in a ``width`` x ``height`` frame."""
-    return max(4, int(round(SIZES[size] * min(width, height) / 2)))
+def radius_for(size: str, *, width: int, height: int, sizes: dict[str, float] | None = None) -> int:
+    """Half the diameter (pixels) of an object of ``size`` in a ``width`` x ``height`` frame.
+
+    ``sizes``: diameter as a fraction of min(width, height) per size name (default :data:`SIZES`; a world
+    config gives its own, e.g. larger objects in a small frame so each covers whole encoder patches)."""
+    return max(4, int(round((sizes or SIZES)[size] * min(width, height) / 2)))
 
 
 def full_area(shape: str, radius: int) -> int:

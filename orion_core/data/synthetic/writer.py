@@ -29,7 +29,13 @@ def write_mp4(path: Path, frames: np.ndarray, *, fps: float, crf: int) -> None:
         stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
         stream.thread_count = 1
         stream.codec_context.gop_size = GOP_FRAMES
-        stream.options = {"crf": str(crf), "preset": "medium", "threads": "1"}
+        # Byte-stable output needs more than "threads": "1": with decord imported first (its own libav build is
+        # then what PyAV's libx264 runs against), 64-px videos came out different from run to run until every
+        # thread pool was pinned and macroblock-tree rate control (mbtree) was off - 12 runs in a row came out
+        # identical with these settings; without mbtree=0 some differed (tests/core/data/synthetic checks bytes).
+        stream.options = {"crf": str(crf), "preset": "medium", "threads": "1",
+                          "x264-params": "threads=1:lookahead-threads=1:sliced-threads=0:rc-lookahead=10:"
+                                         "sync-lookahead=0:mbtree=0"}
         for frame in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):
                 container.mux(packet)

@@ -20,10 +20,23 @@ from orion_core.data.synthetic.vocabulary import DIRECTIONS, KINDS, full_area
 SPLIT_DIRS = {"pretrain": "pt", "instruct": "in", "benchmark": "bm"}
 
 
+FIRST_WORLD = {
+    "world.width": 128, "world.height": 96, "world.min_seconds": 4.0, "world.max_seconds": 8.0,
+    "world.min_objects": 5, "world.max_objects": 6, "world.small_size": 0.18, "world.large_size": 0.28,
+    "world.duplicate_noun_prob": 0.3, "world.independent_colours": False, "world.brief_max_count": 1,
+    "world.brief_miss_frames": 8, "world.brief_catch_frames": 64,
+    "world.mc_tasks": ["presence", "count", "order", "direction", "motion_state"],
+    "world.instruct_format": "conversation",
+    "world.referring_videos": None,
+}
+"""The first world (128x96, one brief object missed by 8 frames and caught by 64, dynamics questions): every
+generator feature it exercises is still there, so these tests keep it; the learnable world has its own below."""
+
+
 def small_config(**changes) -> WorldConfig:
     """Three videos per split, one long; every video has a brief object; one flagged video per kind."""
-    overrides = {"world.num_pretrain": 3, "world.num_instruct": 3, "world.num_benchmark": 3, "world.num_long": 1,
-                 "world.brief_object_prob": 1.0, "world.low_quality_fraction": 0.34,
+    overrides = {**FIRST_WORLD, "world.num_pretrain": 3, "world.num_instruct": 3, "world.num_benchmark": 3,
+                 "world.num_long": 1, "world.brief_object_prob": 1.0, "world.low_quality_fraction": 0.34,
                  "world.noisy_caption_fraction": 0.34}
     overrides.update({f"world.{k}": v for k, v in changes.items()})
     return load_preset("tiny-cpu", overrides).world
@@ -311,3 +324,88 @@ def test_bad_config_is_rejected():
         WorldConfig(width=127)
     with pytest.raises(TypeError, match="WorldConfig"):
         generate_world(load_preset("tiny-cpu"), Path("/nonexistent"), progress=False)
+
+
+# ---- the learnable world (the tiny-cpu preset's own world) --------------------------------------------------------
+@pytest.fixture(scope="module")
+def learnable(tmp_path_factory) -> tuple[Path, WorldConfig]:
+    config = load_preset("tiny-cpu", {"world.num_pretrain": 4, "world.num_instruct": 8, "world.num_benchmark": 12,
+                                      "world.num_long": 1, "world.num_corrupt": 0}).world
+    out = tmp_path_factory.mktemp("learnable") / "world"
+    generate_world(config, out, progress=False)
+    return out, config
+
+
+def test_learnable_brief_group_is_unseen_by_context_frames(learnable):
+    """1-3 brief objects of one noun and one colour: the noun is on no main object, the colour on one; each shows
+    between two context frames (t_v=4), on at least one object frame (t_o=16), never with another of its group."""
+    world, config = learnable
+    groups = 0
+    for ann in annotations(world):
+        brief = [o for o in ann.objects if o["brief"]]
+        if not brief:
+            continue
+        groups += 1
+        main = [o for o in ann.objects if not o["brief"]]
+        assert 1 <= len(brief) <= config.brief_max_count
+        assert len({(o["name"], o["colour"]) for o in brief}) == 1
+        assert brief[0]["name"] not in {o["name"] for o in main}
+        assert brief[0]["colour"] in {o["colour"] for o in main}
+        context = set(uniform_indices(ann.num_frames, config.brief_miss_frames))
+        catch = set(uniform_indices(ann.num_frames, config.brief_catch_frames))
+        shown = [set(ann.data["masks"][str(o["track_id"])]["frames"]) for o in brief]
+        for frames in shown:
+            assert frames and not frames & context and frames & catch
+        assert all(not a & b for i, a in enumerate(shown) for b in shown[i + 1:])
+    assert groups >= 6
+
+
+def test_learnable_mc_items_follow_from_ground_truth(learnable):
+    from orion_core.data.synthetic.questions import NUMBER_OPTIONS, TASK_GROUPS, context_seen
+
+    world, config = learnable
+    items = json.loads((world / "benchmark_mc.json").read_text())
+    anns = {a.video_id: a for a in annotations(world)}
+    assert {i["task"] for i in items} == set(config.mc_tasks)
+    for item in items:
+        ann = anns[Path(item["video"]).stem]
+        cands, answer = item["candidates"], item["answer"]
+        assert cands[item["answer_idx"]] == answer and len(set(cands)) == len(cands) == 4
+        assert item["group"] == TASK_GROUPS[item["task"]]
+        brief = [o for o in ann.objects if o["brief"]]
+        main = [o for o in ann.objects if not o["brief"]]
+        context = uniform_indices(ann.num_frames, config.brief_miss_frames)
+        if item["task"] == "brief_presence":
+            assert answer == f"{brief[0]['colour']} {brief[0]['name']}"
+            assert {c.split()[1] for c in cands} == {brief[0]["name"]}
+            main_colours = {o["colour"] for o in main}
+            if len(main_colours) >= 4:  # every option's colour is on screen: colour alone decides nothing
+                assert {c.split()[0] for c in cands} <= main_colours
+        elif item["task"] == "brief_count":
+            assert answer == NUMBER_OPTIONS[len(brief) - 1] and sorted(cands) == sorted(NUMBER_OPTIONS)
+        else:
+            noun = item["question"].split("the ")[-1].rstrip("?") if item["task"] == "colour" else answer.split()[1]
+            target = [o for o in main if o["name"] == noun]
+            assert len(target) == 1 and context_seen(ann.data, target[0], context) >= 2
+            expected = target[0]["colour"] if item["task"] == "colour" else f"{target[0]['colour']} {noun}"
+            assert answer == expected
+
+
+def test_learnable_instruct_split_asks_the_benchmarks_own_prompt(learnable):
+    from orion_core.contracts.prompts import MC_INSTRUCTION
+
+    world, config = learnable
+    records = json.loads((world / "instruct.json").read_text())
+    assert records and all(set(r["tasks"]) <= set(config.mc_tasks) for r in records)
+    for r in records:
+        conv = r["conversations"]
+        humans, answers = conv[0::2], conv[1::2]
+        assert humans[0]["value"].startswith("<video>\n")
+        for h, a in zip(humans, answers):
+            lines = h["value"].replace("<video>\n", "").split("\n")
+            assert lines[0].startswith("Question: ") and lines[1] == "Options:" and lines[-1] == MC_INSTRUCTION
+            options = [line[4:] for line in lines[2:-1]]
+            assert [line[:4] for line in lines[2:-1]] == ["(A) ", "(B) ", "(C) ", "(D) "]
+            assert a["value"] in options  # answered with the right option's text
+    bench = {Path(i["video"]).stem for i in json.loads((world / "benchmark_mc.json").read_text())}
+    assert not bench & {r["id"] for r in records}

@@ -16,7 +16,7 @@ from orion_core.data.synthetic.language import action_phrases, video_caption
 from orion_core.data.synthetic.motion import Bounds, motion_state, wander
 from orion_core.data.synthetic.questions import AnswerPositions, place
 from orion_core.data.synthetic.render import background, render
-from orion_core.data.synthetic.scene import ObjectPlan, ScenePlan, _brief_window, plan_scene, uniform_indices
+from orion_core.data.synthetic.scene import ObjectPlan, ScenePlan, _brief_windows, plan_scene, uniform_indices
 from orion_core.data.synthetic.vocabulary import COLOURS, KIND_BY_NOUN, KINDS, radius_for, shape_mask
 
 NLTK_DATA = Path(os.environ.get("NLTK_DATA", Path(__file__).resolve().parents[4] / ".orion" / "nltk_data"))
@@ -121,11 +121,29 @@ def test_wander_stays_inside_and_heading_keeps_one_direction():
 @pytest.mark.parametrize("num_frames", [32, 40, 47, 64, 65, 99, 124, 136])
 def test_brief_window_dodges_8_uniform_frames_and_meets_64(num_frames):
     rng = np.random.default_rng(num_frames)
-    start, stop = _brief_window(rng, num_frames, 8, 64)
+    [(start, stop)] = _brief_windows(rng, num_frames, 8, 64, 1)
     window = set(range(start, stop))
     assert not window & set(uniform_indices(num_frames, 8))
     assert window & set(uniform_indices(num_frames, 64))
     assert uniform_indices(10, 4) == [1, 3, 6, 8]
+
+
+@pytest.mark.parametrize("num_frames", [28, 32, 36])
+def test_brief_windows_sit_in_separate_gaps_between_context_frames(num_frames):
+    """The learnable world's brief group: up to three windows, one per gap between the 4 context frames, each
+    caught by one of the 16 object frames, so no two brief objects are ever on screen together."""
+    context = uniform_indices(num_frames, 4)
+    for seed in range(10):
+        windows = _brief_windows(np.random.default_rng([num_frames, seed]), num_frames, 4, 16, 3)
+        assert len(windows) == 3
+        for start, stop in windows:
+            frames = set(range(start, stop))
+            assert not frames & set(context)
+            assert frames & set(uniform_indices(num_frames, 16))
+            gap = [c for c in context if c < start]
+            assert gap and all(c < start or c >= stop for c in context)
+        gaps = [sum(c < start for c in context) for start, _ in windows]
+        assert len(set(gaps)) == 3  # a different gap each
 
 
 def test_scene_plans_are_reproducible_and_hold_unique_objects():
