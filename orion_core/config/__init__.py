@@ -24,12 +24,12 @@ from .data import DataConfig
 from .eval import EvalConfig
 from .model import ModelConfig
 from .pipeline import PipelineConfig
-from .train import StageConfig, TrainConfig
+from .train import EncoderPretrainConfig, StageConfig, TrainConfig
 from .video import VideoConfig
 from .world import WorldConfig
 
 __all__ = [
-    "ConfigError", "DataConfig", "EvalConfig", "ModelConfig", "OrionConfig", "PipelineConfig",
+    "ConfigError", "DataConfig", "EncoderPretrainConfig", "EvalConfig", "ModelConfig", "OrionConfig", "PipelineConfig",
     "StageConfig", "TrainConfig", "VideoConfig", "WorldConfig", "PRESETS_DIR", "PROJECT_ROOT",
     "available_presets", "load_preset", "parse_overrides",
 ]

@@ -37,6 +37,38 @@ class StageConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class EncoderPretrainConfig:
+    """Where the frozen vision encoder comes from (the ``vision_encoder`` asset).
+
+    ``preset``: the weights at ``model.vision_path`` (CLIP / SigLIP for the 7B presets), or seeded random weights of
+    the preset's sizes when it names none. ``world``: pretrain a small encoder of the preset's sizes on the
+    synthetic world's training frames, supervised by its ground truth (each patch's and each object's colour and
+    shape) - the embedded analogue of CLIP: a frozen encoder whose features carry what the questions ask about.
+    Only training-split videos are used, never the benchmark's.
+    """
+
+    source: str = "preset"
+    """``preset`` or ``world`` (see the class docstring)."""
+    steps: int = 1500
+    """Optimizer steps (``world`` only)."""
+    batch: int = 32
+    """Frames per step."""
+    lr: float = 2.0e-3
+    """Peak learning rate (one-cycle: warm-up then cosine decay)."""
+    videos: int = 400
+    """Training videos whose frames are decoded (at most; the first of the kept training videos)."""
+    frames_per_video: int = 8
+    """Uniform frames decoded per video."""
+    seed: int = 0
+    """Initialisation and sampling seed."""
+
+    def __post_init__(self) -> None:
+        check_choice("train.encoder.source", self.source, ("preset", "world"))
+        check(self.steps >= 1 and self.batch >= 1 and self.lr > 0, "train.encoder steps, batch and lr must be positive")
+        check(self.videos >= 1 and self.frames_per_video >= 1, "train.encoder videos and frames_per_video must be >= 1")
+
+
+@dataclass(frozen=True, kw_only=True)
 class TrainConfig:
     stage1: StageConfig = field(default_factory=lambda: StageConfig(lr=1e-3, global_batch=256))
     """Video-centric pretraining: video projector only."""
@@ -74,6 +106,15 @@ class TrainConfig:
     """Steps of loss history the explosion test compares against (it starts once the window is full)."""
     log_every: int = 1
     """Optimizer steps between metric reports (JSON line / MLflow)."""
+    encoder: EncoderPretrainConfig = field(default_factory=EncoderPretrainConfig)
+    """The frozen vision encoder's source (see :class:`EncoderPretrainConfig`)."""
+    split_turns: bool = False
+    """Train on every question/answer turn of a conversation as its own sample (the video before each question):
+    the form a benchmark asks in, one question at a time. False keeps multi-turn conversations whole."""
+    object_source: str = "own"
+    """Whose object tokens a sample gets: ``own`` (its video's), ``none`` (no object tokens: the video-only model of
+    Table 4), or ``shuffled`` (another training video's, a fixed derangement: the Table 4 control in which object
+    tokens carry nothing about the video asked about). ``shuffled`` needs cached features (``--features``)."""
 
     def __post_init__(self) -> None:
         check_choice("train.schedule", self.schedule, ("cosine", "constant"))
@@ -89,6 +130,7 @@ class TrainConfig:
         check(self.explode_factor > 1.0, "train.explode_factor must be > 1")
         check(self.explode_window >= 2, "train.explode_window must be >= 2")
         check(self.log_every >= 1, "train.log_every must be >= 1")
+        check_choice("train.object_source", self.object_source, ("own", "none", "shuffled"))
 
     def stage(self, stage: int) -> StageConfig:
         """The recipe of training stage 1, 2 or 3."""

@@ -98,6 +98,14 @@ class MaskList:
     def labels(self) -> list[str]:
         return [o.label for o in self.objects]
 
+    def pooled_frames(self) -> list[int]:
+        """The object frames the object branch pools over: the tracked t_o frames plus any key frame that holds
+        a detection off that grid (ascending, distinct). Training, evaluation and inference all use this rule,
+        so an object token is made from the same frames wherever it is made. Empty without objects."""
+        if not self.objects:
+            return []
+        return sorted({int(i) for i in self.frame_indices} | {int(f) for o in self.objects for f in o.frames})
+
     def dense(self, frame_indices: Sequence[int], height: int | None = None, width: int | None = None) -> np.ndarray:
         """Masks on the given video frames -> (N, T, H, W) bool.
 

@@ -31,7 +31,7 @@ _LLM_TYPE = {"mistral": "mistral", "qwen2": "qwen2"}
 
 
 @contextlib.contextmanager
-def _seeded(seed: int) -> Iterator[None]:
+def seeded(seed: int) -> Iterator[None]:
     """Seed random initialisation without disturbing the caller's global RNG."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -110,7 +110,7 @@ def build_videoorion(config: OrionConfig, *, device: str | torch.device = "cpu",
     (set it for DDP / ZeRO-3 training).
     """
     m = config.model
-    with _seeded(seed):
+    with seeded(seed):
         encoder = build_vision_encoder(m, image_size=config.video.image_size, device=device, dtype=dtype,
                                        hf_config=vision_hf_config)
         llm = build_llm(m, device=device, dtype=dtype, hf_config=llm_hf_config)

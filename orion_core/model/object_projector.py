@@ -71,24 +71,54 @@ class ObjectProjector(nn.Module):
                 num_objects: torch.Tensor | None = None) -> torch.Tensor:
         """Object tokens (B, N, d); rows at or beyond ``num_objects[b]`` are zeros (padding slots)."""
         b, n = coverage.shape[:2]
-        if n > self.max_objects:
-            raise TooManyObjectsError(f"{n} object slots exceed the cap of {self.max_objects} object tokens")
-        if num_objects is None:
-            num_objects = torch.full((b,), n, dtype=torch.long, device=coverage.device)
+        self._check_slots(n)
         if n == 0:
             return features.new_zeros(b, 0, self.out_dim)
-        valid = torch.arange(n, device=features.device)[None] < num_objects.to(features.device)[:, None]  # (B, N)
         if self.temporal:
             pooled, present = pool_objects(features, coverage, num_objects, per_frame=True)  # (B,N,T,D), (B,N,T)
+            return self.forward_pooled(pooled, present, num_objects)
+        pooled, _ = pool_objects(features, coverage, num_objects)  # (B, N, D): the folded spatial+temporal mean
+        return self._from_mean(pooled, self._valid(b, n, num_objects, pooled.device))
+
+    def forward_pooled(self, pooled: torch.Tensor, present: torch.Tensor,
+                       num_objects: torch.Tensor | None = None) -> torch.Tensor:
+        """Object tokens (B, N, d) from per-frame mask-pooled features, as cached by ``orion_core.features``.
+
+        pooled (B, N, T, D) area-weighted mask pooling of each object on each object frame (zeros where absent),
+        present (B, N, T) bool. Gives the same tokens as :meth:`forward` on the features the pooling came from.
+        """
+        b, n = pooled.shape[:2]
+        self._check_slots(n)
+        if n == 0:
+            return pooled.new_zeros(b, 0, self.out_dim)
+        valid = self._valid(b, n, num_objects, pooled.device)
+        if self.temporal:
             present = present | ~valid[..., None]  # padding slots get a harmless all-frames sequence
             tokens = self._temporal(pooled.flatten(0, 1), present.flatten(0, 1)).reshape(b, n, -1)
+            return tokens * valid[..., None].to(tokens.dtype)
+        weights = present.to(pooled.dtype)  # (B, N, T)
+        mean = (pooled * weights[..., None]).sum(2) / weights.sum(2).clamp_min(1)[..., None]  # (B, N, D)
+        return self._from_mean(mean, valid)
+
+    def _from_mean(self, mean: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """Time-averaged object features (B, N, D) -> tokens (B, N, d) for the non-temporal kinds."""
+        b, n = mean.shape[:2]
+        if self.kind == "avg":
+            tokens = F.adaptive_avg_pool1d(mean.flatten(0, 1)[:, None], self.out_dim).reshape(b, n, -1)
         else:
-            pooled, _ = pool_objects(features, coverage, num_objects)  # (B, N, D)
-            if self.kind == "avg":
-                tokens = F.adaptive_avg_pool1d(pooled.flatten(0, 1)[:, None], self.out_dim).reshape(b, n, -1)
-            else:
-                tokens = self.head(pooled)  # (B, N, d)
+            tokens = self.head(mean)  # (B, N, d)
         return tokens * valid[..., None].to(tokens.dtype)
+
+    def _check_slots(self, n: int) -> None:
+        if n > self.max_objects:
+            raise TooManyObjectsError(f"{n} object slots exceed the cap of {self.max_objects} object tokens")
+
+    @staticmethod
+    def _valid(b: int, n: int, num_objects: torch.Tensor | None, device: torch.device) -> torch.Tensor:
+        """(B, N) bool: which slots hold an object (the rest is padding)."""
+        if num_objects is None:
+            return torch.ones(b, n, dtype=torch.bool, device=device)
+        return torch.arange(n, device=device)[None] < num_objects.to(device)[:, None]
 
     def _temporal(self, seq: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
         """seq (M, T, D) per-frame pooled features, present (M, T) -> tokens (M, d)."""

@@ -132,14 +132,25 @@ class VideoOrion(nn.Module):
         context = None
         if bool((input_ids == VIDEO_TOKEN_ID).any()):
             has_video = batch.get("has_video")
-            video = batch["video"].to(dev)
-            video = video[has_video.to(dev)] if has_video is not None else video
-            context = self.encode_video(video)
+            if batch.get("context_features") is not None:  # the frozen encoder's output, cached
+                feats = batch["context_features"].to(dev)
+                feats = feats[has_video.to(dev)] if has_video is not None else feats
+                context = self.video_projector(feats.to(self._projector_dtype(self.video_projector)))
+            else:
+                video = batch["video"].to(dev)
+                video = video[has_video.to(dev)] if has_video is not None else video
+                context = self.encode_video(video)
         objects = None
         num_objects = batch.get("num_objects")
         if num_objects is not None and int(num_objects.sum()) > 0:
             num_objects = num_objects.to(dev)
-            objects = self.encode_objects(batch["object_frames"].to(dev), batch["object_masks"].to(dev), num_objects)
+            if batch.get("object_features") is not None:
+                dtype = self._projector_dtype(self.object_projector)
+                objects = self.object_projector.forward_pooled(batch["object_features"].to(dev, dtype),
+                                                               batch["object_present"].to(dev), num_objects)
+            else:
+                objects = self.encode_objects(batch["object_frames"].to(dev), batch["object_masks"].to(dev),
+                                              num_objects)
         embeds = self.embed(input_ids, context, objects, num_objects)
         if self.always_run_branches and (context is None or objects is None):
             embeds = embeds + self._idle_branches(context is None, objects is None).to(embeds.dtype)

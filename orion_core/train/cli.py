@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, required=True, help="train.json of the filtered dataset")
     p.add_argument("--video-root", type=Path, required=True, help="folder the samples' video paths are relative to")
     p.add_argument("--masks", type=Path, default=None, help="mask index JSON {video_id: mask-list path} (stages 2, 3)")
+    p.add_argument("--features", type=Path, default=None,
+                   help="cached encoder features index JSON {video_id: features file} (orion_core.features)")
     p.add_argument("--out", type=Path, required=True, help="run folder; re-running with the same folder resumes")
     p.add_argument("--init", type=Path, default=None,
                    help="checkpoint folder to start from (the previous stage's export)")
@@ -50,12 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def job_argv(*, stage: int, preset: str | Path, data: str | Path, video_root: str | Path, out: str | Path,
              masks: str | Path | None = None, init: str | Path | None = None,
-             mlflow_run_id: str | None = None) -> list[str]:
+             mlflow_run_id: str | None = None, features: str | Path | None = None) -> list[str]:
     """The arguments of :func:`build_parser` for one job (what the Dagster stage assets launch): its inverse."""
     args = ["--stage", str(stage), "--preset", str(preset), "--data", str(data), "--video-root", str(video_root),
             "--out", str(out)]
     args += ["--mlflow-run-id", mlflow_run_id] if mlflow_run_id else []
     args += ["--masks", str(masks)] if masks is not None else []
+    args += ["--features", str(features)] if features is not None else []
     args += ["--init", str(init)] if init is not None else []
     return args
 
@@ -65,7 +68,7 @@ def job_from_args(args: argparse.Namespace) -> "TrainJob":
 
     config = load_preset(args.preset, args.override or None)
     return TrainJob(stage=args.stage, config=config, data=args.data, video_root=args.video_root, masks=args.masks,
-                    out=args.out, init=args.init, mlflow_run_id=args.mlflow_run_id, max_steps=args.max_steps,
+                    features=args.features, out=args.out, init=args.init, mlflow_run_id=args.mlflow_run_id, max_steps=args.max_steps,
                     preset=str(args.preset), overrides=tuple(args.override))
 
 

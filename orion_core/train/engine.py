@@ -87,7 +87,7 @@ def effective_precision(config: OrionConfig, device: torch.device) -> str:
 
 def _architecture(config: OrionConfig) -> dict[str, Any]:
     model = {k: v for k, v in config.to_dict()["model"].items() if k not in _WEIGHT_SOURCES}
-    return {"model": model, "image_size": config.video.image_size, "t_v": config.video.t_v}
+    return {"model": model, "image_size": config.video.image_size}
 
 
 def build_model(config: OrionConfig, *, init: Path | None, distributed: bool) -> tuple[Any, Any, dict]:
@@ -103,12 +103,17 @@ def build_model(config: OrionConfig, *, init: Path | None, distributed: bool) ->
         if mine != theirs:
             diff = sorted(k for k in {**mine["model"], **theirs["model"]}
                           if mine["model"].get(k) != theirs["model"].get(k))
-            diff += [k for k in ("image_size", "t_v") if mine[k] != theirs[k]]
+            # t_v is no architecture: the STC connector convolves over time, so a run may see more context frames
+            # than its parent did (Table 4's equal-frames control); the frame size is.
+            diff += [k for k in ("image_size",) if mine[k] != theirs[k]]
             raise InitMismatchError(f"--init {init} was built with another architecture than the preset: {diff}")
         meta = read_checkpoint_meta(init)
         parent = {"path": str(Path(init).resolve()), "config_digest": init_config.digest(),
                   **{k: meta.get("extra", {}).get(k) for k in ("stage", "steps", "run_key")}}
         tokenizer = tokenizer or build_tokenizer(config.model)
+        if model.t_v != config.video.t_v:  # more (or fewer) context frames than the parent saw: same weights
+            model.t_v = config.video.t_v
+            model.num_context_tokens = model.video_projector.num_tokens(model.t_v, *model.vision_encoder.grid)
     else:
         model = build_videoorion(config, seed=config.train.seed)
         tokenizer = build_tokenizer(config.model)

@@ -33,6 +33,9 @@ class TrainJob:
     """Run folder: deepspeed/ (resumable checkpoints), export/, summary.json, loss.png."""
     masks: Path | None = None
     """Mask index ``{video_id: mask-list path}``; required by stages 2 and 3."""
+    features: Path | None = None
+    """Cached frozen-encoder features index ``{video_id: features file}`` (``orion_core.features``): samples read
+    the encoder's output instead of decoding and encoding frames. Without it, frames are decoded every epoch."""
     init: Path | None = None
     """Checkpoint (``save_checkpoint`` layout) to start from: stage 2 from stage 1's export, 3 from 2's."""
     mlflow_run_id: str | None = None
@@ -69,6 +72,7 @@ class TrainJob:
         facts = {
             "config": self.config.digest(), "stage": self.stage, "data": file_digest(self.data),
             "masks": file_digest(self.masks) if (self.masks and self.uses_objects) else None,
+            **({"features": file_digest(self.features)} if self.features else {}),
             "init": file_digest(self.init / "orion_checkpoint.json") if self.init else None,
             "video_root": str(Path(self.video_root).resolve()), "max_steps": self.max_steps,
         }

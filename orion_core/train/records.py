@@ -67,11 +67,27 @@ def load_mask_index(path: str | Path) -> dict[str, Path | None]:
     return out
 
 
+def split_turns(conversations: Sequence[dict]) -> list[tuple[dict, ...]]:
+    """One conversation per question/answer pair, each opening with the video (``<video>\\n`` + the question)."""
+    from orion_core.model.template import VIDEO_MARKERS
+
+    pairs = []
+    for k in range(0, len(conversations) - 1, 2):
+        human, answer = dict(conversations[k]), dict(conversations[k + 1])
+        text = str(human.get("value", ""))
+        for marker in VIDEO_MARKERS:
+            text = text.replace(marker, "")
+        human["value"] = f"{VIDEO_MARKERS[0]}\n{text.strip()}"
+        pairs.append((human, answer))
+    return pairs
+
+
 def load_records(data: str | Path, *, video_root: str | Path, stage: int, splits: Sequence[str] = (),
-                 mask_index: dict[str, Path | None] | None = None) -> list[Record]:
+                 mask_index: dict[str, Path | None] | None = None, turns: bool = False) -> list[Record]:
     """The records of ``stage`` (its ``splits``, or :data:`STAGE_SPLITS`), in file order.
 
-    Raises :class:`NoUsableSamplesError` when none is left, and ValueError for a malformed train.json (a
+    ``turns``: each question/answer turn of a media sample becomes its own record (id ``<id>#<k>``), see
+    :func:`split_turns`. Raises :class:`NoUsableSamplesError` when none is left, and ValueError for a malformed train.json (a
     sample without an id or conversations is a broken upstream asset, not a bad video).
     """
     data = Path(data)
@@ -92,9 +108,14 @@ def load_records(data: str | Path, *, video_root: str | Path, stage: int, splits
             continue
         rel = sample.get("video") or sample.get("image")
         video_id = str(sample.get("video_id") or sample["id"])
+        media = root / rel if rel else None
+        if turns and media is not None and len(sample["conversations"]) > 2:
+            for k, pair in enumerate(split_turns(sample["conversations"])):
+                records.append(Record(id=f"{sample['id']}#{k}", conversations=pair, media=media, video_id=video_id,
+                                      split=split, masks=index.get(video_id)))
+            continue
         records.append(Record(id=str(sample["id"]), conversations=tuple(sample["conversations"]),
-                              media=root / rel if rel else None, video_id=video_id, split=split,
-                              masks=index.get(video_id)))
+                              media=media, video_id=video_id, split=split, masks=index.get(video_id)))
     if not records:
         raise NoUsableSamplesError(f"{data}: no sample of split(s) {list(wanted)} for stage {stage} "
                                    f"({len(samples)} samples in the file)")

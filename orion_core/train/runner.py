@@ -53,6 +53,21 @@ def _reporter(job: TrainJob, dist: Dist, reporter: Reporter | None) -> Reporter:
     return chosen[0] if len(chosen) == 1 else FanoutReporter(chosen)
 
 
+def check_features_encoder(features: dict[str, Any], model: Any) -> None:
+    """Refuse cached features made by another encoder than the model's own (they would be silently wrong tokens)."""
+    from orion_core.features import FeatureStore
+    from orion_core.features.compute import encoder_digest
+
+    path = next((p for p in features.values() if p is not None), None)
+    if path is None:
+        return
+    made_by = FeatureStore.read(path).encoder
+    mine = encoder_digest(model.vision_encoder)
+    if made_by and made_by != mine:
+        raise TrainError(f"cached features {path} were made by encoder {made_by}, but the model's frozen encoder is "
+                         f"{mine}: recompute the features with this model's encoder (frame_features asset)")
+
+
 def _barrier() -> None:
     torch.distributed.barrier()
 
@@ -134,8 +149,12 @@ def run_training(job: TrainJob, *, reporter: Reporter | None = None) -> TrainSum
 def _run(job: TrainJob, dist: Dist, report: Reporter, run_key: str, wall: float) -> TrainSummary:
     config, stage = job.config, job.stage
     index = load_mask_index(job.masks) if (job.uses_objects and job.masks is not None) else None
-    records = load_records(job.data, video_root=job.video_root, stage=stage, splits=job.splits, mask_index=index)
+    records = load_records(job.data, video_root=job.video_root, stage=stage, splits=job.splits, mask_index=index,
+                           turns=config.train.split_turns)
+    features = load_mask_index(job.features) if job.features is not None else None  # same {video_id: path} layout
     model, tokenizer, parent = build_model(config, init=job.init, distributed=dist.world_size > 1)
+    if features is not None:
+        check_features_encoder(features, model)
     from orion_core.model.builders import input_spec
 
     spec = input_spec(config, model)
@@ -155,7 +174,7 @@ def _run(job: TrainJob, dist: Dist, report: Reporter, run_key: str, wall: float)
     if state.step < plan.total_steps:
         order = RankOrder(len(records), rank=dist.rank, world=dist.world_size, seed=config.train.seed)
         loader = SampleLoader(records=records, config=config, spec=spec, tokenizer=tokenizer,
-                              use_objects=job.uses_objects)
+                              use_objects=job.uses_objects, features=features)
         stream = MicroBatchStream(loader, order, start=state.cursors[dist.rank] if state.cursors else 0,
                                   micro_batch=plan.micro_batch, workers=config.train.loader_workers)
         guard = LossGuard(factor=config.train.explode_factor, window=config.train.explode_window,

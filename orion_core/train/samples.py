@@ -19,6 +19,7 @@ the t_v context frames, so masks and the pixels they pool always belong together
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Sequence
 
 import torch
@@ -65,13 +66,22 @@ class SampleLoader(Dataset):
     spec: InputSpec
     tokenizer: PreTrainedTokenizerBase
     use_objects: bool
+    features: dict[str, Path | None] | None = None
+    """``{video_id: cached features file}`` (``orion_core.features``); None decodes and encodes frames."""
     _mean_std: tuple = field(init=False, repr=False)
+    _donor: dict[str, str] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        from orion_core.video import transforms as T
+        from orion_core.video.transforms import encoder_statistics
 
-        siglip = self.config.model.vision_encoder == "siglip"  # the encoders were trained on different statistics
-        self._mean_std = (T.SIGLIP_MEAN, T.SIGLIP_STD) if siglip else (T.CLIP_MEAN, T.CLIP_STD)
+        self._mean_std = encoder_statistics(self.config.model.vision_encoder)
+        if self.config.train.object_source == "shuffled":
+            from orion_core.contracts.donors import object_donors
+
+            if self.features is None:
+                raise ValueError("train.object_source=shuffled needs cached features (--features)")
+            self._donor = object_donors([r.video_id for r in self.records if r.media is not None],
+                                        seed=self.config.train.seed)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -88,7 +98,10 @@ class SampleLoader(Dataset):
     # ------------------------------------------------------------------ loading
     def load(self, record: Record) -> Loaded:
         """Decode and check one record; raises :class:`SampleError` for bad data."""
-        masklist = self._masklist(record) if (self.use_objects and record.media is not None) else None
+        if self.features is not None and record.media is not None:
+            return self._load_features(record)
+        wants_objects = self.use_objects and self.config.train.object_source == "own"
+        masklist = self._masklist(record) if (wants_objects and record.media is not None) else None
         video, frames, masks, dropped = None, None, None, 0
         if record.media is not None:
             video, frames, masks, dropped = self._visual(record, masklist)
@@ -97,6 +110,31 @@ class SampleLoader(Dataset):
         sample = {"conversations": list(record.conversations), "video": video,
                   "object_frames": frames if num_objects else None, "object_masks": masks if num_objects else None}
         return Loaded(id=record.id, sample=sample, tokens=tokens, objects_dropped=dropped)
+
+    def _load_features(self, record: Record) -> Loaded:
+        """A sample from cached encoder features: the record's context, and the objects of its video (or, in the
+        shuffled control, of its donor video)."""
+        own = self._cached(record.video_id)
+        sample: dict[str, Any] = {"conversations": list(record.conversations), "context_features": own.context}
+        dropped, num_objects = 0, 0
+        if self.use_objects and self.config.train.object_source != "none":
+            source = own if not self._donor else self._cached(self._donor[record.video_id])
+            num_objects, dropped = source.num_objects, source.dropped
+            if num_objects:
+                sample.update(object_features=source.objects, object_present=source.present)
+        tokens = self._check_text(record, has_video=True, num_objects=num_objects)
+        return Loaded(id=record.id, sample=sample, tokens=tokens, objects_dropped=dropped)
+
+    def _cached(self, video_id: str) -> Any:
+        from orion_core.features import FeatureStore
+
+        path = self.features.get(video_id) if self.features is not None else None
+        if path is None:
+            raise SampleError("features missing", f"no cached features indexed for video {video_id!r}")
+        try:
+            return FeatureStore.read(path)
+        except (FileNotFoundError, ValueError) as exc:
+            raise SampleError("features unreadable", str(exc)) from None
 
     def _masklist(self, record: Record) -> Any:
         from orion_core.contracts.masklist import MaskList, MaskListError
@@ -125,7 +163,7 @@ class SampleLoader(Dataset):
         try:
             info = check_video(str(record.media), decode=False)
             ctx = [0] if info.is_image else uniform_indices(info.frames, cfg.t_v)
-            tracked = [int(i) for i in masklist.frame_indices] if masklist is not None and masklist.num_objects else []
+            tracked = masklist.pooled_frames() if masklist is not None else []
             if tracked and max(tracked) >= info.frames:
                 raise SampleError("mask list corrupt", f"{record.masks}: tracked frame {max(tracked)} beyond the "
                                   f"video's {info.frames} frames ({record.media})")
@@ -146,22 +184,16 @@ class SampleLoader(Dataset):
 
     def _coverage(self, masklist: Any, tracked: list[int], size: tuple[int, int], record: Record) -> tuple:
         """(N, T_o, h, w) patch coverage of the objects that have pixels, and how many were dropped."""
-        h, w = size
-        # Masks only matter at patch resolution: dense masks at (at most) the encoder's scale, in the frames'
-        # aspect, so the pad/crop geometry matches the frames (64 objects x 64 HD frames would be gigabytes).
-        side = min(h, w) if self.spec.resize_mode == "crop" else max(h, w)
-        scale = min(1.0, self.spec.image_size / side)
-        dh, dw = max(1, round(h * scale)), max(1, round(w * scale))
+        from orion_core.features import object_coverage
+
         try:
-            dense = masklist.dense(tracked, dh, dw)  # (N, T_o, dh, dw) bool
+            coverage, keep = object_coverage(masklist, tracked, size, image_size=self.spec.image_size,
+                                             grid=self.spec.grid, resize_mode=self.spec.resize_mode)
         except Exception as exc:  # pycocotools/cv2 reject malformed RLE in many ways; all mean a corrupt file
             raise SampleError("mask list corrupt",
                               f"{record.masks}: cannot decode masks ({type(exc).__name__}: {exc})") from None
-        coverage = masks_to_grid(torch.from_numpy(dense), grid=self.spec.grid, resize_mode=self.spec.resize_mode)
-        keep = coverage.flatten(1).sum(1) > 0  # objects with pixels on some tracked frame
-        coverage = coverage[keep][: self.spec.max_objects]
-        dropped = int(dense.shape[0] - coverage.shape[0])
-        return coverage, dropped
+        coverage = coverage[torch.from_numpy(keep)][: self.spec.max_objects]  # objects with pixels, capped
+        return coverage, int(len(keep) - coverage.shape[0])
 
     def _check_text(self, record: Record, *, has_video: bool, num_objects: int) -> int:
         try:

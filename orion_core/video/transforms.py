@@ -25,6 +25,11 @@ SIGLIP_MEAN: tuple[float, float, float] = (0.5, 0.5, 0.5)
 SIGLIP_STD: tuple[float, float, float] = (0.5, 0.5, 0.5)
 
 MODES = ("pad", "crop", "stretch")
+
+
+def encoder_statistics(encoder: str) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """(mean, std) the ``clip`` or ``siglip`` encoder family was trained with (``model.vision_encoder``)."""
+    return (SIGLIP_MEAN, SIGLIP_STD) if encoder == "siglip" else (CLIP_MEAN, CLIP_STD)
 _CHUNK = 16  # frames converted to float at a time (bounds peak memory for HD input)
 
 

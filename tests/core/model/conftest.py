@@ -1,4 +1,5 @@
-"""Tiny VideoOrion fixtures: the tiny-cpu preset (32 px frames, 8 px patches, 64-wide LLM) with few frames."""
+"""Tiny VideoOrion fixtures: the tiny-cpu preset's LLM with a smaller frozen encoder (32 px frames, 8 px patches,
+2 layers) and few frames, so every model test runs in milliseconds whatever the embedded default's sizes are."""
 
 from __future__ import annotations
 
@@ -8,12 +9,18 @@ import torch
 import torch.nn.functional as F
 
 
+MODEL_TEST_OVERRIDES = ["video.t_v=8", "video.t_o=6", "video.t_o_long=6", "video.image_size=32",
+                        "model.vision_hidden=32", "model.vision_layers=2", "model.vision_intermediate=64",
+                        "model.stc_depth=4", "train.encoder.source=preset"]
+"""The sizes the model tests were written for (the embedded default's own sizes are tested end to end)."""
+
+
 @pytest.fixture(scope="session")
 def model_config():
     from orion_core.config import load_preset
 
-    # 8 context frames (t_v of the preset) but only 6 object frames keep every test to milliseconds.
-    return load_preset("tiny-cpu", ["video.t_o=6", "video.t_o_long=6"])
+    # 8 context frames but only 6 object frames keep every test to milliseconds.
+    return load_preset("tiny-cpu", MODEL_TEST_OVERRIDES)
 
 
 @pytest.fixture(scope="session")

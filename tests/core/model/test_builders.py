@@ -15,7 +15,7 @@ from orion_core.weights import MissingWeightsError
 
 
 @pytest.mark.parametrize("preset,context,grid,llm_width", [
-    ("tiny-cpu", 16, [4, 4], 64),
+    ("tiny-cpu", 32, [8, 8], 64),  # t_v 4 x 8 x 8 patches -> STC 2 x 4 x 4
     ("videoorion-7b", 576, [24, 24], 4096),
     ("videoorion-plus-7b", 1352, [27, 27], 3584),
 ])

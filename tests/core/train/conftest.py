@@ -16,6 +16,7 @@ import pytest
 
 TRAIN_OVERRIDES = [
     "video.t_o=8", "video.t_o_long=8", "model.stc_depth=1", "train.loader_workers=0", "train.checkpoint_every=2",
+    "train.log_every=1", "train.encoder.source=preset",
     # two micro-batches of one sample per step: gradient accumulation is exercised at the lowest cost
     "train.stage1.global_batch=2", "train.stage1.micro_batch=1",
     "train.stage2.global_batch=2", "train.stage2.micro_batch=1",
