@@ -10,7 +10,10 @@ extras (clip bounds, box). Anything with those methods can be scored - a checkpo
 * ``pipeline`` - detect-segment-track on the video (the paper's setting), cached by content address
   (video sha256 + pipeline config) under ``eval.masks_cache``;
 * ``none``     - no object tokens: the video-only model of the ablation;
-* ``oracle``   - the synthetic world's ground-truth masks (a diagnostic: is a miss the pipeline's or the model's?).
+* ``oracle``   - the synthetic world's ground-truth masks (a diagnostic: is a miss the pipeline's or the model's?);
+* ``shuffled`` - another benchmark video's pipeline objects (a fixed derangement over the benchmark's videos,
+  :func:`orion_core.contracts.donors.object_donors`): the Table 4 control whose object tokens say nothing about
+  the video asked about. Set :attr:`OrionAnswerer.donors` (``evaluate`` does) before asking.
 
 Clips with start/end bounds and frame folders are cut to at most ``CLIP_FRAMES`` uniformly sampled frames and
 written as an mp4 in a private temporary folder, so the pipeline and the predictor read one ordinary file.
@@ -41,6 +44,11 @@ class Predictor(Protocol):
 
 @runtime_checkable
 class Referrer(Protocol):
+    def option_scores(self, item: Item, prompt: str) -> list[float]:
+        """Log-likelihood of each candidate as the answer (the second way multiple choice is scored)."""
+        self._prepare(item, objects=self.objects)
+        return self.predictor.score_options(prompt, list(item.candidates))
+
     def refer(self, item: Item, prompt: str) -> str:
         """Describe the object under ``item.extra["box"]`` (on ``item.extra["frame"]``, frame 0 here)."""
 
@@ -53,8 +61,11 @@ class OrionAnswerer:
         self.predictor = predictor
         self.config = config
         self.objects = objects or config.eval.objects
-        if self.objects not in ("pipeline", "none", "oracle"):
-            raise ValueError(f"objects must be pipeline, none or oracle, got {self.objects!r}")
+        if self.objects not in ("pipeline", "none", "oracle", "shuffled"):
+            raise ValueError(f"objects must be pipeline, none, oracle or shuffled, got {self.objects!r}")
+        self.donors: dict[str, str] = {}
+        """video URI -> the video whose objects it gets (``shuffled`` only)."""
+        self._donor_predictor: Any = None
         self.max_new_tokens = max_new_tokens or config.eval.max_new_tokens
         self.device = device
         self.endpoint_url = config.eval.s3_endpoint_url or config.data.s3_endpoint_url
@@ -81,6 +92,11 @@ class OrionAnswerer:
         self._prepare(item, objects=self.objects)
         return self.predictor.ask(prompt, max_new_tokens=self.max_new_tokens).text
 
+    def option_scores(self, item: Item, prompt: str) -> list[float]:
+        """Log-likelihood of each candidate as the answer (the second way multiple choice is scored)."""
+        self._prepare(item, objects=self.objects)
+        return self.predictor.score_options(prompt, list(item.candidates))
+
     def refer(self, item: Item, prompt: str) -> str:
         # The prompted object's token is the only one the referring question uses: skip the pipeline.
         self._prepare(item, objects="none")
@@ -102,6 +118,10 @@ class OrionAnswerer:
             return
         path = self._video_file(item)
         masks = None
+        if objects == "shuffled":
+            self._prepare_shuffled(item, path)
+            self._key = key
+            return
         if objects == "pipeline":
             masks = self._pipeline_masks(path)
         elif objects == "oracle":
@@ -109,6 +129,21 @@ class OrionAnswerer:
         self.predictor.set_video(str(path), masks=masks)
         self.object_counts.append(0 if masks is None else masks.num_objects)
         self._key = key
+
+    def _prepare_shuffled(self, item: Item, path: Path) -> None:
+        import copy
+
+        donor_uri = self.donors.get(item.video)
+        if donor_uri is None:
+            raise ValueError(f"{item.id}: no donor video for the shuffled-objects control (set OrionAnswerer.donors)")
+        donor_path = fetch(donor_uri, endpoint_url=self.endpoint_url)
+        if self._donor_predictor is None:
+            self._donor_predictor = copy.copy(self.predictor)  # same model and tokenizer, its own video state
+        donor_masks = self._pipeline_masks(donor_path)
+        self._donor_predictor.set_video(str(donor_path), masks=donor_masks)
+        self.predictor.set_video(str(path), masks=None)
+        self.predictor.adopt_objects(self._donor_predictor)
+        self.object_counts.append(donor_masks.num_objects)
 
     def _video_file(self, item: Item) -> Path:
         bounded = item.extra.get("start") is not None and item.extra.get("end") is not None

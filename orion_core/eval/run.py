@@ -69,6 +69,15 @@ class EvalResult:
             out["mc/accuracy"] = mc["overall"]["accuracy"]
             out["mc/task_mean"] = mc["task_mean"]
             out.update({f"mc/task/{t}": row["accuracy"] for t, row in mc["by_task"].items()})
+        ml = self.scores.get("mc_likelihood")
+        if ml:
+            out["mc_likelihood/accuracy"] = ml["overall"]["accuracy"]
+            out.update({f"mc_likelihood/task/{t}": row["accuracy"] for t, row in ml["by_task"].items()})
+        for name, summary in (("mc", mc), ("mc_likelihood", ml)):
+            for key, table in (summary or {}).items():
+                if key.startswith("by_") and key not in ("by_task",) and isinstance(table, dict):
+                    out.update({f"{name}/{key[3:]}/{g}": row["accuracy"] for g, row in table.items()
+                                if isinstance(row, dict) and "accuracy" in row})
         mb = self.scores.get("multi_binary")
         if mb:
             out["mc/binary"] = mb["binary"]["accuracy"]
@@ -145,6 +154,10 @@ def evaluate(model: Any, benchmark: str, config: OrionConfig, *, root: str | Sou
     items, skipped = select_items(load_items(benchmark, source), config, kinds=kinds, limit=limit)
     load_s = time.perf_counter() - start
     answerer = as_predictor(model, config, objects=objects, device=device)
+    if getattr(answerer, "objects", None) == "shuffled":
+        from orion_core.contracts.donors import object_donors
+
+        answerer.donors = object_donors([it.video for it in items if it.kind == "mc"], seed=config.train.seed)
     errors = recorded_errors()
     records: list[dict[str, Any]] = []
     t0 = time.perf_counter()
@@ -213,6 +226,11 @@ def _answer(answerer: Any, item: Item, config: OrionConfig, errors: tuple) -> di
             choice = extract_choice(text, item.candidates)
             record.update(choice=choice.index, rule=choice.rule,
                           correct=choice.index is not None and choice.index == item.answer_idx)
+            if hasattr(answerer, "option_scores"):  # scored a second way: the likelihood of each option
+                scores = [round(float(v), 4) for v in answerer.option_scores(item, prompt)]
+                best = max(range(len(scores)), key=scores.__getitem__) if scores else None
+                record.update(option_logprobs=scores, likelihood_choice=best,
+                              likelihood_correct=best is not None and best == item.answer_idx)
     except errors as exc:
         record.update(error=getattr(exc, "reason", type(exc).__name__), detail=str(exc)[:500])
     record["seconds"] = round(time.perf_counter() - t0, 4)
@@ -225,6 +243,9 @@ def _scores(records: list[dict[str, Any]], items: Sequence[Item]) -> dict[str, A
     if mc:
         keys = sorted({k for r in mc for k in r["groups"]})
         scores["mc"] = mc_summary(mc, group_keys=keys)
+        if any("likelihood_correct" in r for r in mc):
+            scored = [{**r, "correct": bool(r.get("likelihood_correct")), "rule": "likelihood"} for r in mc]
+            scores["mc_likelihood"] = mc_summary(scored, group_keys=keys)
         if any("group" in r["extra"] for r in mc):
             scores["multi_binary"] = multi_binary(mc)
     opened = [r for r in records if r["kind"] == "open"]

@@ -134,8 +134,8 @@ class OrionPredictor:
         if isinstance(masks, str) and masks == "pipeline":
             masks = self.run_pipeline(video)
         tracked = None
-        if getattr(masks, "frame_indices", ()):  # the tracked frames, plus key frames that only hold a detection
-            tracked = sorted({int(i) for i in masks.frame_indices} | {int(f) for o in masks.objects for f in o.frames})
+        if getattr(masks, "frame_indices", ()):  # the same frames training pools over (MaskList.pooled_frames)
+            tracked = masks.pooled_frames() or None
         ctx_frames, obj_frames, obj_idx = self._frames(video, tracked)
         # Masks only matter at patch resolution: keep them (and the frames the figure draws them on) at the
         # encoder's scale, so 64 objects x 64 frames of HD masks never sit in memory.
@@ -148,6 +148,8 @@ class OrionPredictor:
                 one = dataclasses.replace(masks, objects=(masks.objects[k],))  # full size, one object at a time
                 full = one.dense([int(i) for i in obj_idx])[0].astype(np.float32)  # (t_o, H, W)
                 dense[k] = self._shrink(full[..., None])[..., 0] > 0
+            keep = dense.any(axis=(1, 2, 3))  # an object with no pixel on any object frame has nothing to pool;
+            dense, labels = dense[keep], [lab for lab, k in zip(labels, keep) if k]  # training drops it too
         elif masks is not None:
             dense = np.asarray(masks).astype(bool)
             if dense.ndim == 4 and dense.shape[2:] != size:
@@ -167,6 +169,15 @@ class OrionPredictor:
                        "video": video, "object_indices": obj_idx,
                        "masks": dense,
                        "labels": list(labels or [])}
+        return self
+
+    def adopt_objects(self, other: "OrionPredictor") -> "OrionPredictor":
+        """Take ``other``'s current objects (frames, masks, labels) in place of this video's: the shuffled-objects
+        control, in which the object tokens come from another video than the context tokens."""
+        if self._state is None or other._state is None:
+            raise RuntimeError("both predictors need set_video(...) first")
+        keys = ("frames", "raw_frames", "object_indices", "masks", "labels", "features")
+        self._state.update({k: other._state[k] for k in keys})
         return self
 
     def run_pipeline(self, video: str | Path) -> Any:
@@ -247,6 +258,44 @@ class OrionPredictor:
             attention = object_attention(self.model.llm, full, object_pos, queries)
         return Answer(question=question, text=self.tokenizer.decode(answer_ids, skip_special_tokens=True).strip(),
                       token_ids=answer_ids, object_attention=attention, labels=st["labels"], object_indices=order)
+
+    @torch.no_grad()
+    def score_options(self, question: str, options: Sequence[str], *,
+                      objects: Sequence[int] | None = None) -> list[float]:
+        """Log-likelihood of each option as the whole answer to ``question`` (sum over its tokens and the end of
+        sequence): how common evaluation harnesses score multiple choice, beside free generation. (K,) floats."""
+        from orion_core.model.template import IGNORE_INDEX
+
+        if self._state is None:
+            raise RuntimeError("call set_video(...) before score_options(...)")
+        if not options:
+            return []
+        st = self._state
+        order = list(range(len(st["masks"]))) if objects is None else [int(k) for k in objects]
+        turn = question if "<video>" in question or "<image>" in question else f"<video>\n{question}"
+        rows = [tokenize_conversation([{"from": "human", "value": turn}, {"from": "gpt", "value": str(option)}],
+                                      self.tokenizer, num_context_tokens=self.model.num_context_tokens,
+                                      num_objects=len(order)) for option in options]
+        dev, k = self.model.device, len(rows)
+        length = max(len(r.input_ids) for r in rows)
+        ids = torch.full((k, length), self.tokenizer.pad_token_id, dtype=torch.long)
+        labels = torch.full((k, length), IGNORE_INDEX, dtype=torch.long)
+        mask = torch.zeros(k, length, dtype=torch.long)
+        for i, r in enumerate(rows):
+            ids[i, : len(r.input_ids)], labels[i, : len(r.labels)] = torch.tensor(r.input_ids), torch.tensor(r.labels)
+            mask[i, : len(r.input_ids)] = 1
+        ids, labels, mask = ids.to(dev), labels.to(dev), mask.to(dev)
+        count = torch.full((k,), len(order), device=dev)
+        objects_t = None
+        if order:
+            one = self.model.encode_objects(None, self._coverage(st["masks"][order]), count[:1], features=self._features())
+            objects_t = one.expand(k, -1, -1)
+        context = st["context"].expand(k, -1, -1)
+        embeds = self.model.embed(ids, context, objects_t, count)  # (K, L, d)
+        logits = self.model.llm(inputs_embeds=embeds, attention_mask=mask).logits[:, :-1].float()  # (K, L-1, V)
+        target = labels[:, 1:]
+        logp = torch.log_softmax(logits, dim=-1).gather(-1, target.clamp(min=0)[..., None])[..., 0]  # (K, L-1)
+        return [float(v) for v in (logp * (target != IGNORE_INDEX)).sum(dim=1)]
 
     def refer(self, box: Sequence[float] | None = None, *, object_index: int | None = None,
               question: str = REFERRING_QUESTION, **kwargs: Any) -> Answer:

@@ -7,7 +7,8 @@ Layout (paths relative to the world folder, e.g. ``data/raw``)::
     videos/benchmark/bm_XXXX.mp4
     annotations/bm_XXXX.json   per-video ground truth (used only by the ``oracle`` object source)
 
-Tasks: presence, count, order, direction, motion_state (see ``orion_core.data.synthetic.questions``).
+Tasks: the world's ``mc_tasks`` (see ``orion_core.data.synthetic.questions``); each item's ``group`` (object /
+control / dynamics / mixed) is reported as the ``task_group`` table beside the per-task one.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def load(source: Source) -> Iterator[Item]:
                    video=source.uri(_field(r, "video", where)),
                    question=str(_field(r, "question", where)), task=str(_field(r, "task", where)),
                    candidates=candidates, answer=r.get("answer"), answer_idx=idx,
+                   groups={"task_group": str(r["group"])} if r.get("group") else {},
                    extra={"video_id": _video_id(r["video"])})
     ref = source.read_json("benchmark_ref.json", what="synthetic referring items (benchmark_ref.json)")
     where = source.uri("benchmark_ref.json")

@@ -29,9 +29,12 @@ def test_orion_eval_scores_a_checkpoint(checkpoint, tiny_world, tmp_path, capsys
     assert json.loads((tmp_path / "out" / "scores.json").read_text())["counts"]["items"] == 3
 
 
-def test_orion_eval_needs_a_checkpoint_or_an_ablation(capsys):
+def test_orion_eval_needs_a_checkpoint_and_points_the_ablation_to_table4(capsys):
     from orion_core.experiments.cli import main
 
     with pytest.raises(SystemExit):
         main([])
     assert "give --checkpoint" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--ablation", "world"])
+    assert "make table4" in capsys.readouterr().err
