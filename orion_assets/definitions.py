@@ -12,7 +12,9 @@ import dagster as dg
 from .data.assets import filtered_dataset, raw_videos, video_manifest
 from .data.sensors import raw_videos_sensor
 from .evaluation.assets import build_evaluation_assets
+from .evaluation.table4 import build_table4_assets
 from .objects.assets import keyframe_tags, object_masks
+from .objects.features import frame_features
 from .partitions import shard_partitions
 from .resources import DvcResource, LocalStoreResource, OrionConfigResource
 from .resources.deepspeed import DeepSpeedLauncher  # training: Pipes launcher + MLflow tracking
@@ -36,12 +38,16 @@ manifest_job = dg.define_asset_job("manifest_job", selection=dg.AssetSelection.a
                                    partitions_def=shard_partitions, description="Probe one shard of raw videos.")
 
 resources = build_resources()
-evaluation_assets = build_evaluation_assets(resources["orion"].load().eval.benchmarks)
+_preset = resources["orion"].load()
+evaluation_assets = build_evaluation_assets(_preset.eval.benchmarks)
+table4_assets = build_table4_assets(_preset.eval.ablation_seeds)
 
 defs = dg.Definitions(
-    assets=[raw_videos, video_manifest, filtered_dataset, keyframe_tags, object_masks, *training_assets,
-            *evaluation_assets],
+    assets=[raw_videos, video_manifest, filtered_dataset, keyframe_tags, object_masks, frame_features, *training_assets,
+            *evaluation_assets, *table4_assets],
     sensors=[raw_videos_sensor, automation_sensor],
-    jobs=[manifest_job, training_job],
+    jobs=[manifest_job, training_job,
+          dg.define_asset_job("table4_job", selection=dg.AssetSelection.groups("table4"),
+                              description="Table 4 with controls: every variant x seed run, then the summary.")],
     resources=resources,
 )

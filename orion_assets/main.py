@@ -55,16 +55,24 @@ def ensure_raw_data(config, dvc) -> None:
         dvc.push_targets(rel + ".dvc")
 
 
-def plan(asset_graph) -> list[tuple[list[dg.AssetKey], object]]:
-    """Materializable assets in topological layers, each layer split by partitioning: (keys, partitions_def)."""
+EXPERIMENT_GROUPS = ("table4",)
+"""Asset groups the main command leaves out unless asked (``--group table4``): experiments that train many runs."""
+
+
+def plan(asset_graph, *, groups: tuple[str, ...] | None = None) -> list[tuple[list[dg.AssetKey], object]]:
+    """Materializable assets in topological layers, each layer split by partitioning: (keys, partitions_def).
+
+    ``groups``: only assets of these groups (default: every group but the experiments)."""
     steps = []
     for level in asset_graph.toposorted_asset_keys_by_level:
-        groups: dict[object, list[dg.AssetKey]] = {}
+        groups_by_def: dict[object, list[dg.AssetKey]] = {}
         for key in level:
             node = asset_graph.get(key)
-            if node.is_materializable:
-                groups.setdefault(node.partitions_def, []).append(key)
-        for partitions_def, keys in sorted(groups.items(), key=lambda kv: kv[0] is None):
+            group = node.group_name
+            wanted = group in groups if groups else group not in EXPERIMENT_GROUPS
+            if node.is_materializable and wanted:
+                groups_by_def.setdefault(node.partitions_def, []).append(key)
+        for partitions_def, keys in sorted(groups_by_def.items(), key=lambda kv: kv[0] is None):
             steps.append((sorted(keys, key=lambda k: k.to_user_string()), partitions_def))
     return steps
 
@@ -78,12 +86,15 @@ def partition_keys(partitions_def, snap, config) -> list[str | None]:
         return sorted(snap.shards)
     keys = partitions_def.get_partition_keys()
     wanted = [k for k in keys if k in set(config.eval.benchmarks)]
-    return wanted or list(keys)
+    return wanted or list(keys)  # benchmarks: the preset's; other static partitions (Table 4 runs): every one
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orion_assets.main", description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", default=defs.resources['orion'].preset)
+    parser.add_argument("--group", action="append", default=None,
+                        help=f"materialize only this asset group (repeatable); the experiment groups "
+                             f"{list(EXPERIMENT_GROUPS)} run only when named (their inputs must be materialized)")
     parser.add_argument("overrides", nargs="*", help="config overrides key=value")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=dg.BetaWarning) if hasattr(dg, "BetaWarning") else None
@@ -100,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
          + (f" ({len(added)} new)" if added else ""))
     graph = defs.get_repository_def().asset_graph
     assets = list(defs.assets)
-    for keys, partitions_def in plan(graph):
+    for keys, partitions_def in plan(graph, groups=tuple(args.group) if args.group else None):
         names = ", ".join(k.to_user_string() for k in keys)
         for shard in partition_keys(partitions_def, snap, config):
             t0 = time.time()

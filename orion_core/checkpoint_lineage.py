@@ -23,6 +23,8 @@ from orion_core.config import PROJECT_ROOT
 LINEAGE_FILE = "lineage.json"
 MODEL_NAME = "videoorion-stage{stage}"
 """Registered model name of each stage's checkpoint."""
+ENCODER_MODEL_NAME = "videoorion-vision-encoder"
+"""Registered model name of the frozen vision encoder (stage 0 in a lineage: what every stage encodes with)."""
 
 
 class LineageError(ValueError):
@@ -88,7 +90,7 @@ class ParentCheckpoint:
 @dataclass(frozen=True, kw_only=True)
 class CheckpointLineage:
     stage: int
-    """Training stage 1, 2 or 3."""
+    """Training stage 1, 2 or 3; 0 for the frozen vision encoder itself."""
     preset: str
     """Config preset name."""
     config_digest: str
@@ -104,10 +106,15 @@ class CheckpointLineage:
     """The orchestrator's name for the checkpoint (the Dagster asset key)."""
     extra: dict[str, str] = field(default_factory=dict)
     """Further string facts (world size, overrides, ...)."""
+    encoder: ParentCheckpoint | None = None
+    """The registered frozen vision encoder the stage encoded frames with (its own model in the registry)."""
+    name: str = ""
+    """Registered model name; empty: ``videoorion-stage<N>`` (or the encoder's name for stage 0). Experiments
+    register under their own names (``videoorion-table4-<variant>``) with the same lineage tags."""
 
     def __post_init__(self) -> None:
-        if self.stage not in (1, 2, 3):
-            raise LineageError(f"stage must be 1, 2 or 3, got {self.stage}")
+        if self.stage not in (0, 1, 2, 3):
+            raise LineageError(f"stage must be 0 (vision encoder), 1, 2 or 3, got {self.stage}")
         if self.stage > 1 and self.parent is None:
             raise LineageError(f"stage {self.stage} needs a parent checkpoint")
         names = [d.name for d in self.datasets]
@@ -116,7 +123,9 @@ class CheckpointLineage:
 
     @property
     def model_name(self) -> str:
-        return MODEL_NAME.format(stage=self.stage)
+        if self.name:
+            return self.name
+        return ENCODER_MODEL_NAME if self.stage == 0 else MODEL_NAME.format(stage=self.stage)
 
     def tags(self) -> dict[str, str]:
         """Flat string tags for a tracking run and its registered model version."""
@@ -133,6 +142,9 @@ class CheckpointLineage:
         if self.parent is not None:
             tags.update({"orion.parent.model": self.parent.model_name, "orion.parent.version": self.parent.version,
                          "orion.parent.run_id": self.parent.run_id, "orion.parent.path": self.parent.path})
+        if self.encoder is not None:
+            tags.update({"orion.encoder.model": self.encoder.model_name, "orion.encoder.version": self.encoder.version,
+                         "orion.encoder.run_id": self.encoder.run_id, "orion.encoder.path": self.encoder.path})
         tags.update({f"orion.{k}": str(v) for k, v in self.extra.items()})
         return {k: v for k, v in tags.items() if v != ""}
 
@@ -142,9 +154,11 @@ class CheckpointLineage:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "CheckpointLineage":
         parent = data.get("parent")
+        encoder = data.get("encoder")
         return cls(**{**data, "git": GitRevision(**data["git"]),
                       "datasets": tuple(DatasetRef(**d) for d in data["datasets"]),
-                      "parent": ParentCheckpoint(**parent) if parent else None})
+                      "parent": ParentCheckpoint(**parent) if parent else None,
+                      "encoder": ParentCheckpoint(**encoder) if encoder else None})
 
     def write(self, directory: str | Path) -> Path:
         path = Path(directory) / LINEAGE_FILE

@@ -112,6 +112,13 @@ class MlflowResource(dg.ConfigurableResource):
             inputs.append(DatasetInput(entity, tags=[InputTag("mlflow.data.context", context)]))
         self.client().log_inputs(run_id, datasets=inputs)
 
+    def log_metrics(self, run_id: str, metrics: dict[str, float]) -> None:
+        """Numeric results of a run computed outside a training job (e.g. the encoder's held-out accuracy)."""
+        client = self.client()
+        for key, value in metrics.items():
+            if value is not None and value == value:
+                client.log_metric(run_id, key, float(value))
+
     def finish(self, run_id: str, status: str = "FINISHED") -> None:
         """End the run (``FINISHED``, ``FAILED`` or ``KILLED``)."""
         self.client().set_terminated(run_id, status)
@@ -135,7 +142,8 @@ class MlflowResource(dg.ConfigurableResource):
             source = Path(export_dir).resolve().as_uri()
         name = lineage.model_name
         try:
-            client.create_registered_model(name, description=f"VideoOrion stage-{lineage.stage} checkpoints")
+            what = "frozen vision encoders" if lineage.stage == 0 else f"stage-{lineage.stage} checkpoints"
+            client.create_registered_model(name, description=f"VideoOrion {what} ({name})")
         except MlflowException as exc:
             if exc.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
                 raise

@@ -9,6 +9,7 @@ depend on object_masks: a new mask config re-trains stages 2-3 only.
 
 import dagster as dg
 
+from .encoder import vision_encoder
 from .stage import train_stage
 
 RESOURCES = {"orion", "store", "mlflow", "deepspeed"}
@@ -19,36 +20,42 @@ ALL_SHARDS = dg.AssetIn(partition_mapping=dg.AllPartitionMapping())
 # while any object_masks shard has had its inputs change since that shard was last materialized.
 MASKS_CATCHING_UP = dg.AutomationCondition.any_deps_match(
     dg.AutomationCondition.any_deps_updated().since(dg.AutomationCondition.newly_updated())
-).allow(dg.AssetSelection.assets("object_masks")).with_label("object_masks catching up with its inputs")
+).allow(dg.AssetSelection.assets("object_masks", "frame_features")).with_label(
+    "object_masks / frame_features catching up with their inputs")
 EAGER = dg.AutomationCondition.eager()
 COMMON = dict(group_name="training", pool=POOL, required_resource_keys=RESOURCES, kinds={"deepspeed", "mlflow"})
 
 
-@dg.asset(**COMMON, automation_condition=EAGER,
+SHARDED = {"object_masks": ALL_SHARDS, "frame_features": ALL_SHARDS}
+
+
+@dg.asset(ins={"frame_features": ALL_SHARDS}, **COMMON, automation_condition=EAGER & ~MASKS_CATCHING_UP,
           description="Stage 1, video-centric pretraining: only the video projector (STC connector) learns; no object "
-                      "tokens, so no mask input. Registered in MLflow as videoorion-stage1.")
-def stage1_checkpoint(context: dg.AssetExecutionContext, filtered_dataset: dict) -> dg.Output:
-    return train_stage(context, stage=1, filtered_dataset=filtered_dataset)
+                      "tokens (it reads the cached context-frame features). Registered in MLflow as videoorion-stage1.")
+def stage1_checkpoint(context: dg.AssetExecutionContext, filtered_dataset: dict, vision_encoder: dict,
+                      frame_features: dict) -> dg.Output:
+    return train_stage(context, stage=1, filtered_dataset=filtered_dataset, encoder=vision_encoder,
+                       features=frame_features)
 
 
-@dg.asset(ins={"object_masks": ALL_SHARDS}, **COMMON, automation_condition=EAGER & ~MASKS_CATCHING_UP,
+@dg.asset(ins=SHARDED, **COMMON, automation_condition=EAGER & ~MASKS_CATCHING_UP,
           description="Stage 2, object-centric pretraining from stage 1: only the object projector learns. "
                       "Registered in MLflow as videoorion-stage2.")
 def stage2_checkpoint(context: dg.AssetExecutionContext, filtered_dataset: dict, object_masks: dict,
-                      stage1_checkpoint: dict) -> dg.Output:
+                      vision_encoder: dict, frame_features: dict, stage1_checkpoint: dict) -> dg.Output:
     return train_stage(context, stage=2, filtered_dataset=filtered_dataset, object_masks=object_masks,
-                       parent=stage1_checkpoint)
+                       encoder=vision_encoder, features=frame_features, parent=stage1_checkpoint)
 
 
-@dg.asset(ins={"object_masks": ALL_SHARDS}, **COMMON, automation_condition=EAGER & ~MASKS_CATCHING_UP,
+@dg.asset(ins=SHARDED, **COMMON, automation_condition=EAGER & ~MASKS_CATCHING_UP,
           description="Stage 3, multimodal instruction tuning from stage 2: everything but the vision encoder "
                       "learns. Registered in MLflow as videoorion-stage3.")
 def stage3_checkpoint(context: dg.AssetExecutionContext, filtered_dataset: dict, object_masks: dict,
-                      stage2_checkpoint: dict) -> dg.Output:
+                      vision_encoder: dict, frame_features: dict, stage2_checkpoint: dict) -> dg.Output:
     return train_stage(context, stage=3, filtered_dataset=filtered_dataset, object_masks=object_masks,
-                       parent=stage2_checkpoint)
+                       encoder=vision_encoder, features=frame_features, parent=stage2_checkpoint)
 
 
-training_assets = [stage1_checkpoint, stage2_checkpoint, stage3_checkpoint]
+training_assets = [vision_encoder, stage1_checkpoint, stage2_checkpoint, stage3_checkpoint]
 training_job = dg.define_asset_job("training_job", selection=dg.AssetSelection.assets(*training_assets),
                                    description="Train the three stages in order (each a Pipes-launched DeepSpeed job).")

@@ -9,11 +9,13 @@ reuses a registered checkpoint; a half-finished one (cancelled run) resumes from
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import yaml
 
+from orion_core.config import OrionConfig
 from orion_core.contracts.digests import json_digest
 from orion_core.data.ingest import resolve_source
 from orion_core.checkpoint_lineage import CheckpointLineage, DatasetRef, ParentCheckpoint, git_revision
@@ -29,17 +31,51 @@ SUMMARY_KEYS = ("final_loss", "first_loss", "steps", "total_steps", "samples", "
                 "world_size", "precision", "device", "resumed_from_step")
 
 
+@dataclass(frozen=True)
+class StageRun:
+    """How an experiment's run differs from the main stage: its config changes, its registered name, its folder."""
+
+    asset: str
+    """Content-store folder (the asset's name)."""
+    model_name: str
+    """Registered model name in MLflow."""
+    config: OrionConfig
+    """The run's effective config (the preset's plus the experiment's overrides)."""
+    tags: dict[str, str]
+    """Extra lineage facts (variant, seed, ...)."""
+
+
+def features_input(features: dict) -> tuple[dict[str, str | None], str]:
+    """The ``{video_id: features file}`` index over every shard of ``frame_features`` and its digest."""
+    from orion_core.features.shards import features_index
+
+    if isinstance(features.get("records"), list):  # the IO manager hands over a lone partition's value bare
+        features = {"": features}
+    return features_index(row for shard in sorted(features) for row in features[shard]["records"])
+
+
 def train_stage(context: dg.AssetExecutionContext, *, stage: int, filtered_dataset: dict,
-                object_masks: dict | None = None, parent: dict | None = None) -> dg.Output:
-    """Train stage ``stage`` (object stages get ``object_masks``, stages 2-3 the ``parent`` checkpoint's output)."""
+                object_masks: dict | None = None, parent: dict | None = None, encoder: dict | None = None,
+                features: dict | None = None, run: StageRun | None = None,
+                features_index: tuple[dict[str, str | None], str] | None = None) -> dg.Output:
+    """Train stage ``stage`` (object stages get ``object_masks``, stages 2-3 the ``parent`` checkpoint's output).
+
+    ``encoder``: the vision_encoder asset's output (its weights become ``model.vision_path``); ``features``: the
+    frame_features asset's output (the job reads cached features instead of frames), or ``features_index`` when the
+    caller built the index itself (an experiment whose geometry differs); ``run``: an experiment's variant of the
+    stage (own config, registered name and folder), through the same launcher and job."""
+    from orion_core.features.shards import with_encoder
+
     res = context.resources
-    config = res.orion.load()
+    config = with_encoder(run.config if run else res.orion.load(), encoder["path"] if encoder else None)
     index, masks_digest = _mask_inputs(context.instance, filtered_dataset, object_masks)
+    feats, feats_digest = features_index if features_index else (features_input(features) if features else (None, None))
     # The whole config, as in the job's own run key: a folder is only ever resumed by the run it belongs to.
     digest = json_digest([stage, config.digest(), filtered_dataset["dvc_md5"], masks_digest,
-                          parent["digest"] if parent else None, res.deepspeed.world_size(), res.deepspeed.hostfile])
-    out = res.store.path(f"stage{stage}_checkpoint", digest)
-    name = f"videoorion-stage{stage}"
+                          parent["digest"] if parent else None, res.deepspeed.world_size(), res.deepspeed.hostfile]
+                         + ([encoder["digest"] if encoder else None, feats_digest] if (encoder or feats) else []))
+    out = res.store.path(run.asset if run else f"stage{stage}_checkpoint", digest)
+    name = run.model_name if run else f"videoorion-stage{stage}"
     registered = _registered(out, res.mlflow, name)
     if registered:  # same inputs, same config: this checkpoint exists and is registered
         context.log.info(f"reusing {out} ({name} version {registered['version']})")
@@ -48,15 +84,19 @@ def train_stage(context: dg.AssetExecutionContext, *, stage: int, filtered_datas
     out.mkdir(parents=True, exist_ok=True)
     if index is not None:
         (out / "masks.json").write_text(json.dumps(index, indent=1, sort_keys=True))
+    if feats is not None:
+        (out / "features.json").write_text(json.dumps(feats, indent=1, sort_keys=True))
     lineage = _lineage(context, stage=stage, config=config, out=out, digest=digest,
-                       filtered_dataset=filtered_dataset, masks_digest=masks_digest, parent=parent)
-    run_id = res.mlflow.start_run(lineage=lineage, run_name=f"stage{stage}-{context.run_id[:8]}",
+                       filtered_dataset=filtered_dataset, masks_digest=masks_digest, parent=parent,
+                       encoder=encoder, features_digest=feats_digest, run=run)
+    run_id = res.mlflow.start_run(lineage=lineage, run_name=f"{run.asset if run else f'stage{stage}'}-{context.run_id[:8]}",
                                   config=config.to_dict())
     res.mlflow.log_datasets(run_id, lineage.datasets)
     invocation = _launch(context, out=out, run_id=run_id, args=job_argv(
         stage=stage, preset=_config_file(out, config), data=filtered_dataset["train_json"],
         video_root=resolve_source(config.data.source), out=out, mlflow_run_id=run_id,
-        masks=out / "masks.json" if index is not None else None, init=parent["export"] if parent else None))
+        masks=out / "masks.json" if index is not None else None, init=parent["export"] if parent else None,
+        features=out / "features.json" if feats is not None else None))
     lineage.write(out / "export")
     version = res.mlflow.register(run_id, lineage=lineage, export_dir=out / "export")
     res.mlflow.finish(run_id)
@@ -80,7 +120,8 @@ def _mask_inputs(instance: dg.DagsterInstance, filtered_dataset: dict,
 
 
 def _lineage(context: dg.AssetExecutionContext, *, stage: int, config, out: Path, digest: str,
-             filtered_dataset: dict, masks_digest: str | None, parent: dict | None) -> CheckpointLineage:
+             filtered_dataset: dict, masks_digest: str | None, parent: dict | None, encoder: dict | None = None,
+             features_digest: str | None = None, run: StageRun | None = None) -> CheckpointLineage:
     """The facts the checkpoint will carry: input datasets with their digests, parent, code, config, run."""
     launcher = context.resources.deepspeed
     datasets = [
@@ -91,13 +132,21 @@ def _lineage(context: dg.AssetExecutionContext, *, stage: int, config, out: Path
     ]
     if masks_digest is not None:
         datasets.append(DatasetRef(name="object_masks", digest=masks_digest, source=str(out / "masks.json")))
+    if features_digest is not None:
+        datasets.append(DatasetRef(name="frame_features", digest=features_digest, source=str(out / "features.json")))
+    registered_encoder = None
+    if encoder and encoder.get("model_name"):
+        registered_encoder = ParentCheckpoint(model_name=encoder["model_name"], version=encoder["model_version"],
+                                              run_id=encoder["mlflow_run_id"], path=encoder["path"])
     return CheckpointLineage(
+        encoder=registered_encoder, name=run.model_name if run else "",
         stage=stage, preset=config.name, config_digest=config.digest(), git=git_revision(), datasets=tuple(datasets),
         parent=ParentCheckpoint(model_name=parent["model_name"], version=parent["model_version"],
                                 run_id=parent["mlflow_run_id"], path=parent["export"]) if parent else None,
         run_id=context.run_id, asset_key=context.asset_key.to_user_string(),
         extra={"world_size": str(launcher.world_size() or "hostfile"), "launcher": launcher.mode(),
-               "overrides": ";".join(context.resources.orion.overrides), "checkpoint_digest": digest})
+               "overrides": ";".join(context.resources.orion.overrides), "checkpoint_digest": digest,
+               **(run.tags if run else {})})
 
 
 def _config_file(out: Path, config) -> Path:
