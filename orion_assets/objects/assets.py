@@ -51,9 +51,27 @@ def object_masks(context: dg.AssetExecutionContext, filtered_dataset: dict, keyf
     orion, store = context.resources.orion, context.resources.store
     config = orion.load()
     root = store.asset_root("object_masks")
+    if config.pipeline.mask_source == "oracle":  # the named variant: the world's ground truth, same shape of output
+        return _oracle_output(context, config, filtered_dataset, root)
     report = mask_dataset_shard(filtered_dataset["train_json"], context.partition_key, config,
                                 tags_dir=Path(keyframe_tags["path"]), out_dir=root)
     # The synthetic world (or any source shipping its annotations) says how good the masks are.
     quality = shard_quality(shard_output(report)[0], config)
     extra = {"quality_vs_ground_truth": plain(quality), "mask_iou": quality["mask_iou"]} if quality else {}
     return _output(report, root, orion, extra)
+
+
+def _oracle_output(context: dg.AssetExecutionContext, config, filtered_dataset: dict, root: Path) -> dg.Output:
+    from collections import Counter
+
+    from orion_core.contracts.digests import json_digest
+    from orion_core.data.ingest import resolve_source
+    from orion_core.data.synthetic.truth_masks import truth_mask_rows
+
+    rows = truth_mask_rows(filtered_dataset["train_json"], context.partition_key, config,
+                           world_dir=resolve_source(config.data.source), out_dir=root)
+    status = Counter(r[1] for r in rows)
+    meta = {**context.resources.orion.metadata(), "mask_source": "oracle (synthetic world ground truth)",
+            "videos": len(rows), **{k: status[k] for k in ("done", "cached", "failed")}}
+    return dg.Output({"path": str(root), "records": rows}, metadata=meta,
+                     data_version=dg.DataVersion(json_digest([[r[0], Path(r[2]).name if r[2] else r[3]] for r in rows])))

@@ -24,6 +24,10 @@ class PipelineConfig:
     """Key frames in ``uniform`` mode (the paper's ablation uses 4)."""
     max_objects: int = 64
     """Most objects (and so object tokens) kept per video, highest scores first."""
+    mask_source: str = "pipeline"
+    """Where the object_masks asset's mask lists come from: ``pipeline`` (detect-segment-track, the paper's setting)
+    or ``oracle`` (the synthetic world's ground truth on the same tracked frames: a named variant that separates
+    pipeline misses from model errors; evaluate it with ``eval.objects=oracle``)."""
     tagger: str = "classical"
     """Frame tagger backend."""
     detector: str = "classical"
@@ -61,6 +65,7 @@ class PipelineConfig:
     def __post_init__(self) -> None:
         check(self.theta_a >= 0 and self.theta_b >= 0, "pipeline.theta_a/theta_b must be >= 0")
         check_choice("pipeline.keyframe_mode", self.keyframe_mode, ("paper", "uniform", "no-split"))
+        check_choice("pipeline.mask_source", self.mask_source, ("pipeline", "oracle"))
         check(self.uniform_keyframes >= 1, "pipeline.uniform_keyframes must be >= 1")
         check(1 <= self.max_objects <= 256, "pipeline.max_objects must be in [1, 256]")
         check_choice("pipeline.tagger", self.tagger, TAGGERS)

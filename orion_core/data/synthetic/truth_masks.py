@@ -68,3 +68,33 @@ def write_world_masks(world_dir: str | Path, out_dir: str | Path, *, config: Ori
         index[annotation["video_id"]] = name
     (out_dir / INDEX_FILE).write_text(json.dumps(index, indent=1, sort_keys=True))
     return out_dir / INDEX_FILE
+
+
+def truth_mask_rows(train_json: str | Path, shard: str, config: OrionConfig, *, world_dir: str | Path,
+                    out_dir: str | Path) -> list[list]:
+    """The oracle variant of a shard's mask lists: ``[video_id, status, mask-list path or None, error]`` rows (the
+    object_masks asset's shape) with the world's ground truth of every kept video of ``shard``.
+
+    Files are content-addressed by the annotation's bytes and the settings that shape the list (t_o rule, cap),
+    so a re-run reuses them; a video without an annotation (not a world video) is a failed row, never dropped."""
+    from orion_core.contracts.digests import file_sha256, json_digest
+
+    world_dir, out_dir = Path(world_dir), Path(out_dir)
+    key = json_digest({"video": config.digest("video"), "max_objects": config.pipeline.max_objects, "source": "oracle"})
+    rows = []
+    for sample in json.loads(Path(train_json).read_text()):
+        if sample.get("shard") != shard or not sample.get("video"):
+            continue
+        vid = str(sample.get("video_id") or sample["id"])
+        ann_path = world_dir / "annotations" / f"{vid}.json"
+        if not ann_path.is_file():
+            rows.append([vid, "failed", None, "no ground truth"])
+            continue
+        path = out_dir / "oracle" / key / f"{file_sha256(ann_path)[:16]}.masks.json"
+        status = "cached"
+        if not path.is_file():
+            annotation = json.loads(ann_path.read_text())
+            world_masklist(annotation, config, video_path=str(sample["video"])).save(path)
+            status = "done"
+        rows.append([vid, status, str(path), None])
+    return sorted(rows)

@@ -409,3 +409,25 @@ def test_learnable_instruct_split_asks_the_benchmarks_own_prompt(learnable):
             assert a["value"] in options  # answered with the right option's text
     bench = {Path(i["video"]).stem for i in json.loads((world / "benchmark_mc.json").read_text())}
     assert not bench & {r["id"] for r in records}
+
+
+def test_oracle_mask_rows_are_the_ground_truth_and_report_non_world_videos(learnable, tmp_path):
+    from orion_core.contracts.masklist import MaskList
+    from orion_core.data.synthetic.truth_masks import truth_mask_rows
+
+    world, _ = learnable
+    config = load_preset("tiny-cpu")
+    samples = [{"id": r["id"], "video": r["video"], "shard": "s0"} for r in json.loads((world / "instruct.json").read_text())]
+    samples.append({"id": "elsewhere", "video": "videos/other/elsewhere.mp4", "shard": "s0"})
+    train_json = tmp_path / "train.json"
+    train_json.write_text(json.dumps(samples))
+    rows = truth_mask_rows(train_json, "s0", config, world_dir=world, out_dir=tmp_path / "masks")
+    assert [r for r in rows if r[0] == "elsewhere"] == [["elsewhere", "failed", None, "no ground truth"]]
+    done = [r for r in rows if r[1] == "done"]
+    assert len(done) == len(samples) - 1
+    for vid, _, path, _ in done:
+        ann = load_annotation(world / "annotations" / f"{vid}.json")
+        masks = MaskList.load(path)
+        assert masks.num_objects >= 1 and set(masks.labels) <= {o["name"] for o in ann.objects}
+    again = truth_mask_rows(train_json, "s0", config, world_dir=world, out_dir=tmp_path / "masks")
+    assert {r[1] for r in again if r[0] != "elsewhere"} == {"cached"}
