@@ -14,15 +14,17 @@ from .data.sensors import raw_videos_sensor
 from .evaluation.assets import build_evaluation_assets
 from .objects.assets import keyframe_tags, object_masks
 from .partitions import shard_partitions
-from .resources import DvcResource, LocalStoreResource, OrionConfigResource
+from .resources import DvcResource, OrionConfigResource
 from .resources.deepspeed import DeepSpeedLauncher  # training: Pipes launcher + MLflow tracking
 from .resources.mlflow import MlflowResource
+from .resources.output_store import store_from_env
+from .resources.ray_cluster import RayClusterResource
 from .training.assets import training_assets, training_job
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     """The resources of this code location, configured from the environment now."""
-    return {"orion": OrionConfigResource.from_env(), "store": LocalStoreResource.from_env(),
+    return {"orion": OrionConfigResource.from_env(), "store": store_from_env(), "ray": RayClusterResource.from_env(),
             "dvc": DvcResource.from_env(), "mlflow": MlflowResource.from_env(), "deepspeed": DeepSpeedLauncher.from_env()}
 
 
