@@ -7,6 +7,8 @@ the config resource names.
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
 from .data.assets import filtered_dataset, raw_videos, video_manifest
@@ -19,13 +21,19 @@ from .resources.deepspeed import DeepSpeedLauncher  # training: Pipes launcher +
 from .resources.mlflow import MlflowResource
 from .resources.output_store import store_from_env
 from .resources.ray_cluster import RayClusterResource
+from .resources.ray_train import RayTrainLauncher
 from .training.assets import training_assets, training_job
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
-    """The resources of this code location, configured from the environment now."""
+    """The resources of this code location, configured from the environment now.
+
+    ``$ORION_STORE=s3://...`` selects the shared store, ``$ORION_RAY_ADDRESS`` per-video Ray tasks and
+    ``$ORION_RAY_JOBS_ADDRESS`` training as Ray jobs; without them everything runs on this machine.
+    """
+    launcher = RayTrainLauncher.from_env() if os.environ.get("ORION_RAY_JOBS_ADDRESS") else DeepSpeedLauncher.from_env()
     return {"orion": OrionConfigResource.from_env(), "store": store_from_env(), "ray": RayClusterResource.from_env(),
-            "dvc": DvcResource.from_env(), "mlflow": MlflowResource.from_env(), "deepspeed": DeepSpeedLauncher.from_env()}
+            "dvc": DvcResource.from_env(), "mlflow": MlflowResource.from_env(), "deepspeed": launcher}
 
 
 automation_sensor = dg.AutomationConditionSensorDefinition(
