@@ -48,10 +48,21 @@ manifest_job = dg.define_asset_job("manifest_job", selection=dg.AssetSelection.a
 resources = build_resources()
 evaluation_assets = build_evaluation_assets(resources["orion"].load().eval.benchmarks)
 
+def build_executor() -> dg.ExecutorDefinition | None:
+    """``$ORION_EXECUTOR=k8s``: every step in its own Kubernetes pod (dagster-k8s; what infra/helm selects);
+    otherwise Dagster's default (multiprocess)."""
+    if os.environ.get("ORION_EXECUTOR", "") == "k8s":
+        from dagster_k8s import k8s_job_executor
+
+        return k8s_job_executor
+    return None
+
+
 defs = dg.Definitions(
     assets=[raw_videos, video_manifest, filtered_dataset, keyframe_tags, object_masks, *training_assets,
             *evaluation_assets],
     sensors=[raw_videos_sensor, automation_sensor],
     jobs=[manifest_job, training_job],
     resources=resources,
+    executor=build_executor(),
 )
