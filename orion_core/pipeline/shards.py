@@ -10,6 +10,10 @@ filtered dataset (``train.json``), fetch its kept videos, run each split with it
 (:meth:`~orion_core.config.VideoConfig.tagged_frames`) and merge the reports; ``shard_output`` gives the rows and
 data version the asset hands downstream.
 
+Each video is one call of a module-level function (``_tag_video`` / ``_mask_video``) through an executor
+(:mod:`.fanout`: in-process by default, one Ray task per video on a cluster); with a shared store (an
+:class:`~orion_core.storage.S3Mirror`) the task publishes its output to S3 and checks S3 for an existing one.
+
 Outputs are content-addressed (see :mod:`.addresses`): a video already done under the same config is
 ``cached`` and not recomputed. A video that cannot be decoded (VideoError) or that an expert chokes on
 (PipelineError, e.g. a backend breaking its Protocol) is recorded as ``failed`` with its reason and the
