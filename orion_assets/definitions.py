@@ -8,6 +8,7 @@ the config resource names.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import dagster as dg
 
@@ -19,7 +20,8 @@ from .partitions import shard_partitions
 from .resources import DvcResource, OrionConfigResource
 from .resources.deepspeed import DeepSpeedLauncher  # training: Pipes launcher + MLflow tracking
 from .resources.mlflow import MlflowResource
-from .resources.output_store import store_from_env
+from .resources.output_store import S3StoreResource, store_from_env
+from .resources.store_io import StoreIOManager
 from .resources.ray_cluster import RayClusterResource
 from .resources.ray_train import RayTrainLauncher
 from .training.assets import training_assets, training_job
@@ -32,8 +34,12 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     ``$ORION_RAY_JOBS_ADDRESS`` training as Ray jobs; without them everything runs on this machine.
     """
     launcher = RayTrainLauncher.from_env() if os.environ.get("ORION_RAY_JOBS_ADDRESS") else DeepSpeedLauncher.from_env()
-    return {"orion": OrionConfigResource.from_env(), "store": store_from_env(), "ray": RayClusterResource.from_env(),
-            "dvc": DvcResource.from_env(), "mlflow": MlflowResource.from_env(), "deepspeed": launcher}
+    store = store_from_env()
+    resources = {"orion": OrionConfigResource.from_env(), "store": store, "ray": RayClusterResource.from_env(),
+                 "dvc": DvcResource.from_env(), "mlflow": MlflowResource.from_env(), "deepspeed": launcher}
+    if isinstance(store, S3StoreResource):  # asset values publish / fetch the store outputs they point at
+        resources["io_manager"] = StoreIOManager(base_dir=str(Path(store.cache) / "_dagster_io"), store=store)
+    return resources
 
 
 automation_sensor = dg.AutomationConditionSensorDefinition(

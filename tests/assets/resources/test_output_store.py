@@ -3,6 +3,8 @@ publishing, a read-through cache, and per-video outputs that a second node finds
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from orion_assets.resources import LocalStoreResource, S3StoreResource
@@ -78,3 +80,38 @@ def test_per_video_outputs_are_shared_and_a_retried_task_counts_as_done(tiny_wor
     assert _tag_video(*args, "run-1", video_id, str(path)).status == "done"
     assert _tag_video(*args, "run-1", video_id, str(path)).status == "done"
     assert _tag_video(*args, "run-2", video_id, str(path)).status == "cached"
+
+
+def test_asset_values_carry_their_outputs_through_s3(tiny_world, moto_s3, bucket, tmp_path):
+    """With the S3 store's IO manager, a node whose cache was wiped still gets every upstream output from S3."""
+    import shutil
+
+    import dagster as dg
+
+    from orion_assets.data.assets import filtered_dataset, raw_videos, video_manifest
+    from orion_assets.data.observe import observe_now
+    from orion_assets.objects.assets import keyframe_tags
+    from orion_assets.resources import DvcResource, OrionConfigResource, RayClusterResource
+    from orion_assets.resources.store_io import StoreIOManager, store_paths
+
+    cache = tmp_path / "cache"
+    store = S3StoreResource(root=f"s3://{bucket}/store", cache=str(cache), endpoint_url=moto_s3)
+    resources = {"orion": OrionConfigResource(preset="tiny-cpu", overrides=[
+                     f"data.source={tiny_world}", "data.shard_size=8", "data.max_bad_fraction=0.3"]),
+                 "store": store, "ray": RayClusterResource(), "dvc": DvcResource(repo=str(tmp_path / "dvc"), push=False),
+                 "io_manager": StoreIOManager(base_dir=str(tmp_path / "io"), store=store)}
+    assets = [raw_videos, video_manifest, filtered_dataset, keyframe_tags]
+    with dg.instance_for_test() as instance:
+        snap, _ = observe_now(instance, resources["orion"].load(), store)
+        shard = sorted(snap.shards)[0]
+        for part in snap.shards:
+            assert dg.materialize(assets, selection=["video_manifest"], partition_key=part, instance=instance,
+                                  resources=resources).success
+        filtered = dg.materialize(assets, selection=["filtered_dataset"], instance=instance, resources=resources)
+        value = filtered.output_for_node("filtered_dataset")
+        assert store_paths(value, cache) == [Path(value["path"]).resolve()]  # the folder, not train.json twice
+        shutil.rmtree(cache)  # another node: nothing local
+        tags = dg.materialize(assets, selection=["keyframe_tags"], partition_key=shard, instance=instance,
+                              resources=resources)
+        assert tags.success and Path(value["train_json"]).is_file()
+        assert tags.asset_materializations_for_node("keyframe_tags")[0].metadata["done"].value > 0
