@@ -1,6 +1,6 @@
 """object_masks throughput on a local Ray cluster: one vs two worker nodes, against in-process; Ray's per-task cost.
 
-    python benchmarks/ray_scaling.py --world WORLD --videos 12 --repeats 3 --out benchmarks/results/ray_scaling_<machine>.md
+    PYTHONPATH=. python benchmarks/ray_scaling.py --videos 16 --repeats 5 --out benchmarks/results/ray_scaling_<machine>_<date>.md
 
 Steps 4-6 (``mask_shard``) over ``--videos`` videos of the world's benchmark split, tags made once beforehand.
 Every repetition writes to a fresh output folder (nothing cached). Three executors: in-process (the embedded
