@@ -7,6 +7,9 @@ the config resource names.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import dagster as dg
 
 from .data.assets import filtered_dataset, raw_videos, video_manifest
@@ -16,16 +19,29 @@ from .evaluation.table4 import build_table4_assets
 from .objects.assets import keyframe_tags, object_masks
 from .objects.features import frame_features
 from .partitions import shard_partitions
-from .resources import DvcResource, LocalStoreResource, OrionConfigResource
+from .resources import DvcResource, OrionConfigResource
 from .resources.deepspeed import DeepSpeedLauncher  # training: Pipes launcher + MLflow tracking
 from .resources.mlflow import MlflowResource
+from .resources.output_store import S3StoreResource, store_from_env
+from .resources.store_io import StoreIOManager
+from .resources.ray_cluster import RayClusterResource
+from .resources.ray_train import RayTrainLauncher
 from .training.assets import training_assets, training_job
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
-    """The resources of this code location, configured from the environment now."""
-    return {"orion": OrionConfigResource.from_env(), "store": LocalStoreResource.from_env(),
-            "dvc": DvcResource.from_env(), "mlflow": MlflowResource.from_env(), "deepspeed": DeepSpeedLauncher.from_env()}
+    """The resources of this code location, configured from the environment now.
+
+    ``$ORION_STORE=s3://...`` selects the shared store, ``$ORION_RAY_ADDRESS`` per-video Ray tasks and
+    ``$ORION_RAY_JOBS_ADDRESS`` training as Ray jobs; without them everything runs on this machine.
+    """
+    launcher = RayTrainLauncher.from_env() if os.environ.get("ORION_RAY_JOBS_ADDRESS") else DeepSpeedLauncher.from_env()
+    store = store_from_env()
+    resources = {"orion": OrionConfigResource.from_env(), "store": store, "ray": RayClusterResource.from_env(),
+                 "dvc": DvcResource.from_env(), "mlflow": MlflowResource.from_env(), "deepspeed": launcher}
+    if isinstance(store, S3StoreResource):  # asset values publish / fetch the store outputs they point at
+        resources["io_manager"] = StoreIOManager(base_dir=str(Path(store.cache) / "_dagster_io"), store=store)
+    return resources
 
 
 automation_sensor = dg.AutomationConditionSensorDefinition(
@@ -42,6 +58,16 @@ _preset = resources["orion"].load()
 evaluation_assets = build_evaluation_assets(_preset.eval.benchmarks)
 table4_assets = build_table4_assets(_preset.eval.ablation_seeds)
 
+def build_executor() -> dg.ExecutorDefinition | None:
+    """``$ORION_EXECUTOR=k8s``: every step in its own Kubernetes pod (dagster-k8s; what infra/helm selects);
+    otherwise Dagster's default (multiprocess)."""
+    if os.environ.get("ORION_EXECUTOR", "") == "k8s":
+        from dagster_k8s import k8s_job_executor
+
+        return k8s_job_executor
+    return None
+
+
 defs = dg.Definitions(
     assets=[raw_videos, video_manifest, filtered_dataset, keyframe_tags, object_masks, frame_features, *training_assets,
             *evaluation_assets, *table4_assets],
@@ -50,4 +76,5 @@ defs = dg.Definitions(
           dg.define_asset_job("table4_job", selection=dg.AssetSelection.groups("table4"),
                               description="Table 4 with controls: every variant x seed run, then the summary.")],
     resources=resources,
+    executor=build_executor(),
 )

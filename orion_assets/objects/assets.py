@@ -1,7 +1,9 @@
 """keyframe_tags and object_masks (per shard): thin wrappers over orion_core.pipeline's dataset-shard drivers.
 
 Per-video outputs are content-addressed by orion_core.pipeline.addresses (video bytes + pipeline config), so a
-re-run or a re-sharding only recomputes videos that are new or whose config changed.
+re-run or a re-sharding only recomputes videos that are new or whose config changed. The ``ray`` resource decides
+where the videos run (in-process, or one Ray task per video on a cluster); with a shared store (S3) each video's
+output is published by the task that made it, and the shard's preview by the step.
 """
 
 from pathlib import Path
@@ -11,15 +13,18 @@ import dagster as dg
 from ..metadata import plain, png_markdown
 from ..partitions import shard_partitions
 
-RESOURCES = {"orion", "store"}
+RESOURCES = {"orion", "store", "ray"}
 
 
-def _output(report, root: Path, orion, extra: dict | None = None) -> dg.Output:
+def _output(report, root: Path, resources, extra: dict | None = None) -> dg.Output:
     """One Output for the shard: its rows and data version, the merged report's metadata, the preview inline."""
     from orion_core.pipeline.shards import shard_output
 
+    orion = resources.orion
     rows, version = shard_output(report)
-    meta = {**orion.metadata(), "output_root": str(root),
+    if report is not None and report.preview_png:
+        resources.store.publish(report.preview_png)
+    meta = {**orion.metadata(), **resources.ray.metadata(), "output_root": str(root),
             "splits": dg.MetadataValue.json(sorted(report.splits) if report else [])}
     if report is not None:
         meta.update({k: plain(v) for k, v in report.metadata().items()})
@@ -35,10 +40,13 @@ def _output(report, root: Path, orion, extra: dict | None = None) -> dg.Output:
 def keyframe_tags(context: dg.AssetExecutionContext, filtered_dataset: dict) -> dg.Output:
     from orion_core.pipeline.shards import tag_dataset_shard
 
-    orion, store = context.resources.orion, context.resources.store
-    root = store.asset_root("keyframe_tags")
-    report = tag_dataset_shard(filtered_dataset["train_json"], context.partition_key, orion.load(), out_dir=root)
-    return _output(report, root, orion)
+    res = context.resources
+    root = res.store.asset_root("keyframe_tags")
+    res.store.fetch(Path(filtered_dataset["train_json"]))
+    report = tag_dataset_shard(filtered_dataset["train_json"], context.partition_key, res.orion.load(), out_dir=root,
+                               device=res.ray.device(), executor=res.ray.executor(),
+                               shared=res.store.shared("keyframe_tags"))
+    return _output(report, root, res)
 
 
 @dg.asset(partitions_def=shard_partitions, group_name="objects", required_resource_keys=RESOURCES,
@@ -48,17 +56,26 @@ def object_masks(context: dg.AssetExecutionContext, filtered_dataset: dict, keyf
     from orion_core.eval.pipeline_quality import shard_quality
     from orion_core.pipeline.shards import mask_dataset_shard, shard_output
 
-    orion, store = context.resources.orion, context.resources.store
-    config = orion.load()
-    root = store.asset_root("object_masks")
+    res = context.resources
+    config = res.orion.load()
+    root = res.store.asset_root("object_masks")
+    res.store.fetch(Path(filtered_dataset["train_json"]))
     if config.pipeline.mask_source == "oracle":  # the named variant: the world's ground truth, same shape of output
         return _oracle_output(context, config, filtered_dataset, root)
     report = mask_dataset_shard(filtered_dataset["train_json"], context.partition_key, config,
-                                tags_dir=Path(keyframe_tags["path"]), out_dir=root)
+                                tags_dir=Path(keyframe_tags["path"]), out_dir=root, device=res.ray.device(),
+                                executor=res.ray.executor(), shared=res.store.shared("object_masks"),
+                                shared_tags=res.store.shared("keyframe_tags"))
     # The synthetic world (or any source shipping its annotations) says how good the masks are.
-    quality = shard_quality(shard_output(report)[0], config)
+    rows = shard_output(report)[0]
+    shared = res.store.shared("object_masks")
+    if shared is not None and not config.data.source.startswith("s3://"):  # scored here: bring the lists here
+        for _, _, output, _ in rows:
+            if output:
+                shared.fetch(output)
+    quality = shard_quality(rows, config)
     extra = {"quality_vs_ground_truth": plain(quality), "mask_iou": quality["mask_iou"]} if quality else {}
-    return _output(report, root, orion, extra)
+    return _output(report, root, res, extra)
 
 
 def _oracle_output(context: dg.AssetExecutionContext, config, filtered_dataset: dict, root: Path) -> dg.Output:

@@ -6,6 +6,8 @@ over the frames its mask list tracks, one decode per video.
 """
 
 
+from pathlib import Path
+
 import dagster as dg
 
 from ..metadata import plain
@@ -23,9 +25,18 @@ def frame_features(context: dg.AssetExecutionContext, filtered_dataset: dict, ob
     orion, store = context.resources.orion, context.resources.store
     config = with_encoder(orion.load(), vision_encoder["path"])
     masks = {row[0]: (row[2] if row[1] != "failed" else None) for row in object_masks["records"]}
+    store.fetch(Path(filtered_dataset["train_json"]))  # a shared (S3) store: bring the inputs to this node
+    if vision_encoder["path"]:
+        store.fetch(Path(vision_encoder["path"]))
+    for path in masks.values():
+        if path:
+            store.fetch(Path(path))
     root = store.asset_root("frame_features")
     shard = features_dataset_shard(filtered_dataset["train_json"], context.partition_key, config, masks=masks,
                                    out_dir=root)
+    for _, status, path, _ in shard.rows:  # a shared (S3) store: every node sees this shard's features
+        if path and status == "done":
+            store.publish(Path(path))
     meta = {**orion.metadata(), "output_root": str(root), **{k: plain(v) for k, v in shard.metadata().items()}}
     return dg.Output({"path": str(root), "records": shard.rows, "encoder_digest": shard.encoder_digest},
                      metadata=meta, data_version=dg.DataVersion(shard.version()))

@@ -105,9 +105,12 @@ class DeepSpeedLauncher(dg.ConfigurableResource):
 
     @classmethod
     def from_env(cls) -> "DeepSpeedLauncher":
-        """Ranks and launcher from ``$ORION_TRAIN_PROCS`` / ``$ORION_TRAIN_LAUNCHER`` (read now), else the defaults."""
-        return cls(num_procs=int(os.environ.get("ORION_TRAIN_PROCS", "1")),
-                   launcher=os.environ.get("ORION_TRAIN_LAUNCHER", "auto"))
+        """Ranks and launcher from ``$ORION_TRAIN_PROCS`` / ``$ORION_TRAIN_LAUNCHER``, a multi-node hostfile and rank
+        0's address from ``$ORION_TRAIN_HOSTFILE`` / ``$ORION_TRAIN_MASTER_ADDR`` (read now), else the defaults."""
+        env = os.environ
+        return cls(num_procs=int(env.get("ORION_TRAIN_PROCS", "1")), launcher=env.get("ORION_TRAIN_LAUNCHER", "auto"),
+                   hostfile=env.get("ORION_TRAIN_HOSTFILE", ""),
+                   master_addr=env.get("ORION_TRAIN_MASTER_ADDR", "127.0.0.1"))
 
     def mode(self) -> str:
         if self.launcher not in LAUNCHERS:

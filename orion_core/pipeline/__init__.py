@@ -8,6 +8,7 @@ Steps (PAPER.md) and where they live:
      detect_segment_track.py    one video at a time (``DetectSegmentTrack``)
      shards.py                  shards for the Dagster assets (``tag_shard``, ``mask_shard``, ``tag_dataset_shard``,
                                 ``mask_dataset_shard``, ``shard_output``)
+     fanout.py                  where a shard's videos run: in-process, or one Ray task per video
      referring.py               ``track_box``: a first-frame box -> masks on every frame
 Experts sit behind the Protocols in ``experts/base.py`` and are built by name (``experts.build_expert``).
 

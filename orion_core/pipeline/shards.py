@@ -10,6 +10,10 @@ filtered dataset (``train.json``), fetch its kept videos, run each split with it
 (:meth:`~orion_core.config.VideoConfig.tagged_frames`) and merge the reports; ``shard_output`` gives the rows and
 data version the asset hands downstream.
 
+Each video is one call of a module-level function (``_tag_video`` / ``_mask_video``) through an executor
+(:mod:`.fanout`: in-process by default, one Ray task per video on a cluster); with a shared store (an
+:class:`~orion_core.storage.S3Mirror`) the task publishes its output to S3 and checks S3 for an existing one.
+
 Outputs are content-addressed (see :mod:`.addresses`): a video already done under the same config is
 ``cached`` and not recomputed. A video that cannot be decoded (VideoError) or that an expert chokes on
 (PipelineError, e.g. a backend breaking its Protocol) is recorded as ``failed`` with its reason and the
@@ -18,26 +22,29 @@ shard goes on; any other exception is a bug and propagates.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
+import uuid
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from tqdm import tqdm
 
 from orion_core.config import OrionConfig
 from orion_core.contracts.digests import file_sha256, json_digest
 from orion_core.contracts.masklist import MaskList, MaskListError
+from orion_core.storage import S3Mirror
 from orion_core.video.errors import MissingFileError, VideoError
 
 from .errors import MissingTagsError, PipelineError
 from .preview import masks_preview, tags_preview
 from .detect_segment_track import DetectSegmentTrack
 from .addresses import masks_key, masks_path, tags_key, tags_path
+from .fanout import InProcessExecutor, LostTask, VideoExecutor
 from .tags import TagRecord
 
 RECORDED_ERRORS = (VideoError, PipelineError, MaskListError)
@@ -109,16 +116,72 @@ class ShardReport:
                 "preview_png": str(self.preview_png) if self.preview_png else None}
 
 
-def _run_shard(stage: str, videos: Sequence[tuple[str, Path]], one: Callable[[str, Path], VideoRecord],
-               progress: bool) -> list[VideoRecord]:
-    records = []
-    for video_id, path in tqdm(videos, desc=stage, disable=not progress, unit="video"):
+def _run_shard(stage: str, fn: Callable[..., VideoRecord], shared: tuple, videos: Sequence[tuple[str, Path]],
+               progress: bool, executor: VideoExecutor | None) -> list[VideoRecord]:
+    """``fn(*shared, video_id, path)`` per video through ``executor`` (in-process by default; see :mod:`.fanout`)."""
+    results = (executor or InProcessExecutor()).map(fn, shared=shared, calls=[(v, str(p)) for v, p in videos],
+                                                    progress=progress, desc=stage)
+    return [VideoRecord(video_id=video_id, status="failed", error="worker_lost", detail=f"{r.reason}: {r.detail}")
+            if isinstance(r, LostTask) else r for (video_id, _), r in zip(videos, results)]
+
+
+def _recorded(fn: Callable[..., VideoRecord]) -> Callable[..., VideoRecord]:
+    """A per-video function that records RECORDED_ERRORS as a failed VideoRecord (the shard goes on)."""
+    @functools.wraps(fn)
+    def one(*args: Any) -> VideoRecord:
         try:
-            records.append(one(video_id, Path(path)))
+            return fn(*args)
         except RECORDED_ERRORS as exc:
             reason = getattr(exc, "reason", type(exc).__name__)
-            records.append(VideoRecord(video_id=video_id, status="failed", error=reason, detail=str(exc)))
-    return records
+            return VideoRecord(video_id=args[-2], status="failed", error=reason, detail=str(exc))
+    return one
+
+
+_PIPELINES: dict[tuple[str, str], DetectSegmentTrack] = {}
+
+
+def _pipeline(config: OrionConfig, device: str) -> DetectSegmentTrack:
+    """One DetectSegmentTrack per config and device per process: a worker builds its experts once, not per video."""
+    key = (config.digest(), device)
+    if key not in _PIPELINES:
+        _PIPELINES.clear()  # a new config: drop the old experts (and the memory they hold)
+        _PIPELINES[key] = DetectSegmentTrack(config, device=device)
+    return _PIPELINES[key]
+
+
+def _existing(target: Path, shared: S3Mirror | None, run: str) -> str | None:
+    """``cached`` / ``done`` when ``target`` already exists (``done``: published by this very shard run, i.e. an
+    earlier attempt of a re-run task), None when it has to be computed. A shared store is the truth."""
+    if shared is None:
+        return "cached" if target.is_file() else None
+    published = shared.fetch(target)
+    if published is None and target.is_file():  # only in the local cache: share it
+        shared.publish(target, run="")
+        return "cached"
+    return None if published is None else ("done" if run and published == run else "cached")
+
+
+def _loaded(records: list[VideoRecord], videos: Sequence[tuple[str, Path]], config: OrionConfig, load: Callable,
+            shared: S3Mirror | None) -> list[tuple[Path, Any]]:
+    """(video, output) of the first ``limit`` videos with an output, read back on this node for the preview."""
+    paths = dict(videos)
+    shown = []
+    for record in records:
+        if record.output is not None and len(shown) < config.pipeline.preview_videos:
+            if shared is not None:
+                shared.fetch(record.output)
+            shown.append((resolve_video(paths[record.video_id], config.data.s3_endpoint_url), load(record.output)))
+    return shown
+
+
+def resolve_video(video: str | Path, endpoint_url: str | None) -> Path:
+    """A local path of the video: ``s3://`` URIs (handed to tasks on other nodes) are fetched into the node's cache."""
+    if str(video).startswith("s3://"):
+        from orion_core.data.ingest import local_copy
+
+        folder, _, name = str(video).rpartition("/")
+        return local_copy(folder, name, endpoint_url=endpoint_url)
+    return Path(video)
 
 
 def _digest(path: Path) -> str:
@@ -138,41 +201,57 @@ def _preview_file(out_dir: Path, stage: str, key: str, records: list[VideoRecord
 
 
 def tag_shard(videos: Sequence[tuple[str, Path]], config: OrionConfig, *, n_frames: int, out_dir: Path,
-              progress: bool = True, device: str = "cpu") -> ShardReport:
-    """Steps 1-3 for every (video_id, path): tags, concrete nouns and key frames, one JSON per video."""
+              progress: bool = True, device: str = "cpu", executor: VideoExecutor | None = None,
+              shared: S3Mirror | None = None) -> ShardReport:
+    """Steps 1-3 for every (video_id, path): tags, concrete nouns and key frames, one JSON per video.
+
+    ``executor`` runs the videos (in-process by default, Ray: :mod:`.fanout`); ``shared`` mirrors ``out_dir`` to S3
+    (each video's file is published there, and read from there when it exists).
+    """
     start = time.perf_counter()
     out_dir = Path(out_dir)
     key = tags_key(config, n_frames)
-    dst = DetectSegmentTrack(config, device=device)
-    shown: list[tuple[Path, TagRecord]] = []
-
-    def one(video_id: str, path: Path) -> VideoRecord:
-        digest = _digest(path)
-        target = tags_path(out_dir, key, digest)
-        if target.is_file():
-            tags, status = TagRecord.load(target), "cached"
-        else:
-            tags = dst.tag_video(str(path), n_frames=n_frames, video_digest=digest)
-            begin = time.perf_counter()
-            tags.save(target)
-            tags.seconds_by_stage["write"] = time.perf_counter() - begin
-            status = "done"
-        if len(shown) < config.pipeline.preview_videos:
-            shown.append((path, tags))
-        return VideoRecord(video_id=video_id, status=status, key_frames=len(tags.key_frames),
-                           seconds_by_stage=dict(tags.seconds_by_stage) if status == "done" else {}, output=target)
-
-    records = _run_shard("tags", videos, one, progress)
+    run = uuid.uuid4().hex if shared is not None else ""
+    records = _run_shard("tags", _tag_video, (config, n_frames, str(out_dir), device, shared, run), videos,
+                         progress, executor)
+    shown = _loaded(records, videos, config, TagRecord.load, shared)
     png = tags_preview(shown, decoder=config.video.decoder) if shown else None
     return ShardReport(stage="tags", config_key=key, records=records,
                        preview_png=_preview_file(out_dir, "tags", key, records, png), seconds=time.perf_counter() - start)
 
 
-def find_tags(tags_dir: Path, config: OrionConfig, video_digest: str, *, n_frames: int | None = None) -> TagRecord:
-    """The tags ``tag_shard`` wrote for this video under this config (the most tagged frames if several n)."""
+@_recorded
+def _tag_video(config: OrionConfig, n_frames: int, out_dir: str, device: str, shared: S3Mirror | None, run: str,
+               video_id: str, video: str) -> VideoRecord:
+    """Steps 1-3 of one video (anywhere: in-process or as a Ray task)."""
+    path = resolve_video(video, config.data.s3_endpoint_url)
+    digest = _digest(path)
+    target = tags_path(out_dir, tags_key(config, n_frames), digest)
+    status = _existing(target, shared, run)
+    if status is not None:
+        tags = TagRecord.load(target)
+    else:
+        tags = _pipeline(config, device).tag_video(str(path), n_frames=n_frames, video_digest=digest)
+        begin = time.perf_counter()
+        tags.save(target)
+        if shared is not None:
+            shared.publish(target, run=run)
+        tags.seconds_by_stage["write"] = time.perf_counter() - begin
+        status = "done"
+    return VideoRecord(video_id=video_id, status=status, key_frames=len(tags.key_frames),
+                       seconds_by_stage=dict(tags.seconds_by_stage) if status == "done" else {}, output=target)
+
+
+def find_tags(tags_dir: Path, config: OrionConfig, video_digest: str, *, n_frames: int | None = None,
+              shared: S3Mirror | None = None) -> TagRecord:
+    """The tags ``tag_shard`` wrote for this video under this config (the most tagged frames if several n).
+
+    With a ``shared`` store the tags for ``n_frames`` are fetched from it; without ``n_frames`` only the local
+    folder is searched (listing S3 per video would not scale).
+    """
     if n_frames is not None:
         path = tags_path(tags_dir, tags_key(config, n_frames), video_digest)
-        if path.is_file():
+        if path.is_file() or (shared is not None and shared.fetch(path) is not None):
             return TagRecord.load(path)
     else:
         wanted = config.pipeline.tagging_fields()
@@ -185,49 +264,68 @@ def find_tags(tags_dir: Path, config: OrionConfig, video_digest: str, *, n_frame
 
 
 def mask_shard(videos: Sequence[tuple[str, Path]], config: OrionConfig, *, tags_dir: Path, out_dir: Path,
-               progress: bool = True, n_frames: int | None = None, device: str = "cpu") -> ShardReport:
-    """Steps 4-6 for every (video_id, path) from the tags in ``tags_dir``: one mask list per video."""
+               progress: bool = True, n_frames: int | None = None, device: str = "cpu",
+               executor: VideoExecutor | None = None, shared: S3Mirror | None = None,
+               shared_tags: S3Mirror | None = None) -> ShardReport:
+    """Steps 4-6 for every (video_id, path) from the tags in ``tags_dir``: one mask list per video.
+
+    ``executor`` / ``shared`` as in :func:`tag_shard`; ``shared_tags`` mirrors ``tags_dir``.
+    """
     start = time.perf_counter()
     out_dir = Path(out_dir)
-    dst = DetectSegmentTrack(config, device=device)
-    shown: list[tuple[Path, MaskList]] = []
-    keys: set[str] = set()
-
-    def one(video_id: str, path: Path) -> VideoRecord:
-        digest = _digest(path)
-        tags = find_tags(Path(tags_dir), config, digest, n_frames=n_frames)
-        key = masks_key(config, tags.config_key)
-        keys.add(key)
-        target = masks_path(out_dir, key, digest)
-        if target.is_file():
-            masks, status, seconds = MaskList.load(target), "cached", {}
-        else:
-            masks = dst.mask_video(str(path), tags)
-            begin = time.perf_counter()
-            masks.save(target)
-            seconds = {**masks.meta["seconds_by_stage"], "write": time.perf_counter() - begin}
-            status = "done"
-        if len(shown) < config.pipeline.preview_videos:
-            shown.append((path, masks))
-        return VideoRecord(video_id=video_id, status=status, objects=masks.num_objects,
-                           key_frames=len(masks.key_frames), seconds_by_stage=seconds, output=target)
-
-    records = _run_shard("masks", videos, one, progress)
+    run = uuid.uuid4().hex if shared is not None else ""
+    records = _run_shard("masks", _mask_video, (config, str(tags_dir), n_frames, str(out_dir), device, shared,
+                                                shared_tags, run), videos, progress, executor)
+    keys = {Path(r.output).parent.name for r in records if r.output is not None}
     key = sorted(keys)[0] if len(keys) == 1 else masks_key(config, "mixed")
+    shown = _loaded(records, videos, config, MaskList.load, shared)
     png = masks_preview(shown, decoder=config.video.decoder) if shown else None
     return ShardReport(stage="masks", config_key=key, records=records,
                        preview_png=_preview_file(out_dir, "masks", key, records, png), seconds=time.perf_counter() - start)
 
 
-# ---- one shard of the filtered dataset (what the assets run) ------------------------------------------------
-def dataset_shard_videos(train_json: str | Path, shard: str, config: OrionConfig) -> dict[str, list[tuple[str, Path]]]:
-    """This shard's kept videos grouped by split: split -> [(video_id, local path)] (S3 objects fetched once)."""
-    from orion_core.data.ingest import local_copy
+@_recorded
+def _mask_video(config: OrionConfig, tags_dir: str, n_frames: int | None, out_dir: str, device: str,
+                shared: S3Mirror | None, shared_tags: S3Mirror | None, run: str, video_id: str,
+                video: str) -> VideoRecord:
+    """Steps 4-6 of one video from its tags (anywhere: in-process or as a Ray task)."""
+    path = resolve_video(video, config.data.s3_endpoint_url)
+    digest = _digest(path)
+    tags = find_tags(Path(tags_dir), config, digest, n_frames=n_frames, shared=shared_tags)
+    target = masks_path(out_dir, masks_key(config, tags.config_key), digest)
+    status = _existing(target, shared, run)
+    if status is not None:
+        masks, seconds = MaskList.load(target), {}
+    else:
+        masks = _pipeline(config, device).mask_video(str(path), tags)
+        begin = time.perf_counter()
+        masks.save(target)
+        if shared is not None:
+            shared.publish(target, run=run)
+        seconds = {**masks.meta["seconds_by_stage"], "write": time.perf_counter() - begin}
+        status = "done"
+    return VideoRecord(video_id=video_id, status=status, objects=masks.num_objects,
+                       key_frames=len(masks.key_frames), seconds_by_stage=seconds if status == "done" else {},
+                       output=target)
 
-    groups: dict[str, list[tuple[str, Path]]] = defaultdict(list)
+
+# ---- one shard of the filtered dataset (what the assets run) ------------------------------------------------
+def dataset_shard_videos(train_json: str | Path, shard: str, config: OrionConfig, *,
+                         fetch: bool = True) -> dict[str, list[tuple[str, Path | str]]]:
+    """This shard's kept videos grouped by split: split -> [(video_id, local path)] (S3 objects fetched once).
+
+    ``fetch=False`` leaves S3 videos as ``s3://`` URIs, for tasks on other nodes to fetch themselves.
+    """
+    from orion_core.data.ingest import local_copy, resolve_source
+
+    source = resolve_source(config.data.source)
+    groups: dict[str, list[tuple[str, Path | str]]] = defaultdict(list)
     for sample in json.loads(Path(train_json).read_text()):
         if sample.get("shard") == shard and sample.get("video"):
-            path = local_copy(config.data.source, sample["video"], endpoint_url=config.data.s3_endpoint_url)
+            if fetch or not source.startswith("s3://"):
+                path = local_copy(config.data.source, sample["video"], endpoint_url=config.data.s3_endpoint_url)
+            else:
+                path = f"{source.rstrip('/')}/{sample['video']}"
             groups[sample.get("split") or "pretrain"].append((sample["video_id"], path))
     return groups
 
@@ -241,18 +339,27 @@ def _merged(reports: dict[str, ShardReport]) -> ShardReport | None:
 
 
 def tag_dataset_shard(train_json: str | Path, shard: str, config: OrionConfig, *, out_dir: Path,
-                      device: str = "cpu") -> ShardReport | None:
+                      device: str = "cpu", executor: VideoExecutor | None = None,
+                      shared: S3Mirror | None = None) -> ShardReport | None:
     """Steps 1-3 on one shard of the filtered dataset, each split with its tagged frames; None when it has no video."""
-    groups = dataset_shard_videos(train_json, shard, config)
+    groups = dataset_shard_videos(train_json, shard, config, fetch=executor is None)
     return _merged({split: tag_shard(videos, config, n_frames=config.video.tagged_frames(split), out_dir=out_dir,
-                                     device=device) for split, videos in groups.items()})
+                                     device=device, executor=executor, shared=shared)
+                    for split, videos in groups.items()})
 
 
 def mask_dataset_shard(train_json: str | Path, shard: str, config: OrionConfig, *, tags_dir: Path, out_dir: Path,
-                       device: str = "cpu") -> ShardReport | None:
-    """Steps 4-6 on one shard of the filtered dataset from the tags in ``tags_dir``; None when it has no video."""
-    groups = dataset_shard_videos(train_json, shard, config)
-    return _merged({split: mask_shard(videos, config, tags_dir=tags_dir, out_dir=out_dir, device=device)
+                       device: str = "cpu", executor: VideoExecutor | None = None, shared: S3Mirror | None = None,
+                       shared_tags: S3Mirror | None = None) -> ShardReport | None:
+    """Steps 4-6 on one shard of the filtered dataset from the tags in ``tags_dir``; None when it has no video.
+
+    Each split reads the tags ``tag_dataset_shard`` made for it (its number of tagged frames), so a shared store
+    fetches exactly one file per video.
+    """
+    groups = dataset_shard_videos(train_json, shard, config, fetch=executor is None)
+    return _merged({split: mask_shard(videos, config, tags_dir=tags_dir, out_dir=out_dir, device=device,
+                                      n_frames=config.video.tagged_frames(split), executor=executor, shared=shared,
+                                      shared_tags=shared_tags)
                     for split, videos in groups.items()})
 
 

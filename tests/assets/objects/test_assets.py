@@ -8,7 +8,7 @@ import dagster as dg
 from orion_assets.data.assets import filtered_dataset, raw_videos, video_manifest
 from orion_assets.data.observe import observe_now
 from orion_assets.objects.assets import keyframe_tags, object_masks
-from orion_assets.resources import DvcResource, OrionConfigResource, LocalStoreResource
+from orion_assets.resources import DvcResource, OrionConfigResource, LocalStoreResource, RayClusterResource
 from orion_core.contracts.masklist import MaskList
 
 ASSETS = [raw_videos, video_manifest, filtered_dataset, keyframe_tags, object_masks]
@@ -17,7 +17,7 @@ ASSETS = [raw_videos, video_manifest, filtered_dataset, keyframe_tags, object_ma
 def test_object_assets_per_shard(world_copy, tmp_path):
     orion = OrionConfigResource(preset="tiny-cpu", overrides=[f"data.source={world_copy}", "data.shard_size=8",
                                                               "data.max_bad_fraction=0.3"])
-    resources = {"orion": orion, "store": LocalStoreResource(root=str(tmp_path / "store")),
+    resources = {"orion": orion, "store": LocalStoreResource(root=str(tmp_path / "store")), "ray": RayClusterResource(),
                  "dvc": DvcResource(repo=str(tmp_path / "dvcproj"), push=False)}
     with dg.instance_for_test() as instance:
         snap, _ = observe_now(instance, orion.load(), resources["store"])

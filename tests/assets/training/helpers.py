@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from orion_assets.data.observe import observe_now
-from orion_assets.resources import DvcResource, OrionConfigResource, LocalStoreResource
+from orion_assets.resources import DvcResource, OrionConfigResource, LocalStoreResource, RayClusterResource
 from orion_assets.resources.deepspeed import DeepSpeedLauncher
 from orion_assets.resources.mlflow import MlflowResource
 
@@ -27,7 +27,7 @@ def training_resources(world: Path, root: Path, *, num_procs: int = 1, extra: tu
     """Every resource the graph needs, all under ``root`` (store, DVC project, MLflow SQLite store)."""
     return {
         "orion": OrionConfigResource(preset="tiny-cpu", overrides=overrides(world, *extra)),
-        "store": LocalStoreResource(root=str(root / "store")),
+        "store": LocalStoreResource(root=str(root / "store")), "ray": RayClusterResource(),
         "dvc": DvcResource(repo=str(root / "dvcproj"), push=False),
         "mlflow": MlflowResource(tracking_uri=f"sqlite:///{root / 'mlflow' / 'mlflow.db'}",
                                  artifact_root=str(root / "mlflow" / "artifacts")),
