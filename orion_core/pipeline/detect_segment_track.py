@@ -5,7 +5,8 @@
     tags = dst.tag_video("video.mp4", n_frames=16)           # steps 1-3 (the keyframe_tags asset)
     masks = dst.mask_video("video.mp4", tags)                # steps 4-6 (the object_masks asset)
 
-Every call fills ``seconds_by_stage`` (decode, tag, keyframes, detect, segment, track) so the cost of each
+Experts run on ``config.compute``'s device (``auto``: the GPU when there is one) under its autocast (bf16 on CUDA);
+``device=`` overrides the device for this instance. Every call fills ``seconds_by_stage`` (decode, tag, keyframes, detect, segment, track) so the cost of each
 stage can be set against the cost of decoding (benchmarks/pipeline_speed.py).
 """
 
@@ -19,6 +20,7 @@ import numpy as np
 from orion_core.config import OrionConfig
 from orion_core.contracts.digests import file_sha256
 from orion_core.contracts.masklist import MaskList
+from orion_core.devices import autocast, resolve_device
 from orion_core.video.decode import DecodeStats, read_frames
 from orion_core.video.probe import VideoInfo, check_video
 from orion_core.video.sampling import Frames, object_frame_indices, sample_frames
@@ -34,9 +36,9 @@ from .tracking import track_objects
 class DetectSegmentTrack:
     """The pipeline of one config; experts are built on first use and reused for every video."""
 
-    def __init__(self, config: OrionConfig, *, device: str = "cpu") -> None:
+    def __init__(self, config: OrionConfig, *, device: str | None = None) -> None:
         self.config = config
-        self.device = device
+        self.device = device if device is not None else resolve_device(config.compute)
         self._experts: dict[str, Any] = {}
 
     def expert(self, role: str) -> Any:
@@ -44,6 +46,14 @@ class DetectSegmentTrack:
         if role not in self._experts:
             self._experts[role] = build_expert(role, self.config.pipeline, device=self.device)
         return self._experts[role]
+
+    def devices(self) -> dict[str, str]:
+        """Role -> the device each expert built so far runs on (``cpu`` for the numpy/OpenCV experts)."""
+        return {role: str(getattr(expert, "device", "cpu")) for role, expert in sorted(self._experts.items())}
+
+    def _precision(self):
+        """bf16 autocast on CUDA under ``compute.autocast=auto`` (what ``config.compute`` says, in general)."""
+        return autocast(self.device, self.config.compute)
 
     def _tell_video(self, roles: tuple[str, ...], images: np.ndarray) -> None:
         for role in roles:
@@ -64,8 +74,9 @@ class DetectSegmentTrack:
         start = time.perf_counter()
         self._tell_video(("tagger",), frames.images)
         pipeline = self.config.pipeline
-        tags, nouns, keys, key_nouns = tag_and_select(frames.images, frames.indices, tagger=self.expert("tagger"),
-                                                      config=pipeline)
+        with self._precision():
+            tags, nouns, keys, key_nouns = tag_and_select(frames.images, frames.indices,
+                                                          tagger=self.expert("tagger"), config=pipeline)
         seconds["tag"] = time.perf_counter() - start
         return TagRecord(
             video_path=str(path), video_digest=video_digest or file_sha256(path), num_frames=int(info.frames),
@@ -101,14 +112,16 @@ class DetectSegmentTrack:
         self._tell_video(("detector", "segmenter", "tracker"), np.stack([images[i] for i in track]))
         keys = list(tags.key_frames)
         key_images = np.stack([images[k] for k in keys]) if keys else np.zeros((0, height, width, 3), np.uint8)
-        candidates, det_seconds = detect_objects(
-            key_images, list(tags.key_nouns), detector=self.expert("detector"), segmenter=self.expert("segmenter"),
-            config=self.config.pipeline,
-        ) if keys else ([], {"detect": 0.0, "segment": 0.0})
+        with self._precision():
+            candidates, det_seconds = detect_objects(
+                key_images, list(tags.key_nouns), detector=self.expert("detector"),
+                segmenter=self.expert("segmenter"), config=self.config.pipeline,
+            ) if keys else ([], {"detect": 0.0, "segment": 0.0})
         seconds.update(det_seconds)
         start = time.perf_counter()
-        objects = track_objects(keys, candidates, images, track, tracker=self.expert("tracker"),
-                                config=self.config.pipeline) if keys else []
+        with self._precision():
+            objects = track_objects(keys, candidates, images, track, tracker=self.expert("tracker"),
+                                    config=self.config.pipeline) if keys else []
         seconds["track"] = time.perf_counter() - start
         pipeline = self.config.pipeline
         return MaskList(
@@ -120,8 +133,12 @@ class DetectSegmentTrack:
         )
 
     # ---- all of it -------------------------------------------------------------------------------------
-    def run(self, path: str, *, n_frames: int, video_digest: str | None = None) -> tuple[TagRecord, MaskList]:
-        """Steps 1-6 on one video, decoding the n tagged frames and the t_o frames in a single pass."""
+    def run(self, path: str, *, n_frames: int, video_digest: str | None = None,
+            keep_frames: dict[int, np.ndarray] | None = None) -> tuple[TagRecord, MaskList]:
+        """Steps 1-6 on one video, decoding the n tagged frames and the t_o frames in a single pass.
+
+        ``keep_frames``: a dict filled with every decoded frame (index -> (H, W, 3) uint8), e.g. for a preview.
+        """
         start = time.perf_counter()
         info = check_video(path, decode=False)
         t_o = self.config.video.t_o_for(float(info.duration_s or 0.0))
@@ -131,6 +148,8 @@ class DetectSegmentTrack:
         decode = time.perf_counter() - start
         tags = self.tag_video(path, n_frames=n_frames, video_digest=video_digest, frames=frames["n"], info=info)
         images = {i: img for f in frames.values() for i, img in zip(f.indices, f.images)}
+        if keep_frames is not None:
+            keep_frames.update(images)
         masks = self.mask_video(path, tags, images=images, info=info)
         seconds = {"decode": decode, **tags.seconds_by_stage, **masks.meta["seconds_by_stage"]}
         masks.meta["seconds_by_stage"] = seconds

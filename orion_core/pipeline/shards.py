@@ -1,14 +1,16 @@
 """Shard-level entry points for the Dagster assets ``keyframe_tags`` and ``object_masks``.
 
+    reports = objects_shard(videos, config, n_frames=16, tags_dir=t, masks_dir=m)  # steps 1-6, one decode per video
     report = tag_shard(videos, config, n_frames=16, out_dir=tags_dir)       # steps 1-3 per video
     report = mask_shard(videos, config, tags_dir=tags_dir, out_dir=masks_dir)  # steps 4-6, reads the tags
-    report.metadata()      # plain dict for the materialization
+    report.metadata()      # plain dict for the materialization (decodes_per_video among it)
     report.preview_png     # Path of a PNG (overlays on a few frames of a few videos), or None
 
-The assets call the dataset-level pair: ``tag_dataset_shard`` / ``mask_dataset_shard`` take one shard of the
-filtered dataset (``train.json``), fetch its kept videos, run each split with its own number of tagged frames
-(:meth:`~orion_core.config.VideoConfig.tagged_frames`) and merge the reports; ``shard_output`` gives the rows and
-data version the asset hands downstream.
+The assets call the dataset-level ``objects_dataset_shard``: it takes one shard of the filtered dataset
+(``train.json``), fetches its kept videos, runs each split with its own number of tagged frames
+(:meth:`~orion_core.config.VideoConfig.tagged_frames`) through tags and masks in ONE decode per video
+(:mod:`.video_pass`) and merges the reports per stage; ``shard_output`` gives the rows and data version the asset
+hands downstream.
 
 Outputs are content-addressed (see :mod:`.addresses`): a video already done under the same config is
 ``cached`` and not recomputed. A video that cannot be decoded (VideoError) or that an expert chokes on
@@ -24,40 +26,19 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from tqdm import tqdm
 
 from orion_core.config import OrionConfig
-from orion_core.contracts.digests import file_sha256, json_digest
-from orion_core.contracts.masklist import MaskList, MaskListError
-from orion_core.video.errors import MissingFileError, VideoError
+from orion_core.contracts.digests import json_digest
 
-from .errors import MissingTagsError, PipelineError
-from .preview import masks_preview, tags_preview
+from .errors import MissingTagsError
 from .detect_segment_track import DetectSegmentTrack
-from .addresses import masks_key, masks_path, tags_key, tags_path
+from .addresses import masks_key, tags_key, tags_path
 from .tags import TagRecord
-
-RECORDED_ERRORS = (VideoError, PipelineError, MaskListError)
-"""Per-video failures that are recorded while the shard goes on."""
-
-
-@dataclass
-class VideoRecord:
-    video_id: str
-    status: str
-    """``done`` (computed now), ``cached`` (found under the same content address) or ``failed``."""
-    error: str | None = None
-    """Short reason when failed (VideoError.reason / PipelineError.reason)."""
-    detail: str | None = None
-    """The full error message when failed."""
-    objects: int = 0
-    key_frames: int = 0
-    seconds_by_stage: dict[str, float] = field(default_factory=dict)
-    output: Path | None = None
-    """The tags / mask-list file of this video (None when failed)."""
+from .video_pass import RECORDED_ERRORS, MaskStep, TagStep, VideoRecord, VideoStep, run_video_pass  # noqa: F401
 
 
 @dataclass
@@ -72,6 +53,8 @@ class ShardReport:
     """Wall time of the whole shard."""
     splits: tuple[str, ...] = ()
     """The data splits the records come from (dataset-level shards; empty for a bare list of videos)."""
+    devices: dict[str, str] = field(default_factory=dict)
+    """Expert role -> the device it ran on (only the experts that were built: none when everything was cached)."""
 
     def metadata(self) -> dict[str, Any]:
         """Aggregates for the asset materialization (plain JSON-able values)."""
@@ -92,6 +75,10 @@ class ShardReport:
             "seconds_by_stage": {k: round(v / len(done), 4) for k, v in stages.items()} if done else {},
             "seconds_per_video": round(sum(stages.values()) / len(done), 4) if done else 0.0,
             "seconds_total": round(self.seconds, 3),
+            # decoder passes per video file (tags + masks + previews share one; 0 when all was cached)
+            "decodes_per_video": round(float(np.mean([r.decodes for r in ok])), 3) if ok else 0.0,
+            "max_decodes_per_video": max((r.decodes for r in self.records), default=0),
+            "devices": dict(self.devices),
         }
 
     def merge(self, other: "ShardReport") -> "ShardReport":
@@ -101,30 +88,12 @@ class ShardReport:
         key = self.config_key if self.config_key == other.config_key else f"{self.config_key}+{other.config_key}"
         return ShardReport(stage=self.stage, config_key=key, records=self.records + other.records,
                            preview_png=self.preview_png or other.preview_png, seconds=self.seconds + other.seconds,
-                           splits=self.splits + other.splits)
+                           splits=self.splits + other.splits, devices={**self.devices, **other.devices})
 
     def to_dict(self) -> dict[str, Any]:
         records = [{**asdict(r), "output": str(r.output) if r.output else None} for r in self.records]
         return {"metadata": self.metadata(), "records": records,
                 "preview_png": str(self.preview_png) if self.preview_png else None}
-
-
-def _run_shard(stage: str, videos: Sequence[tuple[str, Path]], one: Callable[[str, Path], VideoRecord],
-               progress: bool) -> list[VideoRecord]:
-    records = []
-    for video_id, path in tqdm(videos, desc=stage, disable=not progress, unit="video"):
-        try:
-            records.append(one(video_id, Path(path)))
-        except RECORDED_ERRORS as exc:
-            reason = getattr(exc, "reason", type(exc).__name__)
-            records.append(VideoRecord(video_id=video_id, status="failed", error=reason, detail=str(exc)))
-    return records
-
-
-def _digest(path: Path) -> str:
-    if not path.is_file():
-        raise MissingFileError(str(path))
-    return file_sha256(path)
 
 
 def _preview_file(out_dir: Path, stage: str, key: str, records: list[VideoRecord], png: bytes | None) -> Path | None:
@@ -137,35 +106,39 @@ def _preview_file(out_dir: Path, stage: str, key: str, records: list[VideoRecord
     return path
 
 
-def tag_shard(videos: Sequence[tuple[str, Path]], config: OrionConfig, *, n_frames: int, out_dir: Path,
-              progress: bool = True, device: str = "cpu") -> ShardReport:
-    """Steps 1-3 for every (video_id, path): tags, concrete nouns and key frames, one JSON per video."""
+def objects_shard(videos: Sequence[tuple[str, Path]], config: OrionConfig, *, n_frames: int, tags_dir: Path,
+                  masks_dir: Path, stages: Sequence[str] = ("tags", "masks"), progress: bool = True,
+                  device: str | None = None, extra_steps: Sequence[VideoStep] = ()) -> dict[str, ShardReport]:
+    """Steps 1-3 (``tags``) and/or 4-6 (``masks``) for every (video_id, path), each video decoded once for both
+    and for their previews (:mod:`.video_pass`); ``extra_steps`` join the same decode. Stage -> report."""
     start = time.perf_counter()
-    out_dir = Path(out_dir)
-    key = tags_key(config, n_frames)
     dst = DetectSegmentTrack(config, device=device)
-    shown: list[tuple[Path, TagRecord]] = []
-
-    def one(video_id: str, path: Path) -> VideoRecord:
-        digest = _digest(path)
-        target = tags_path(out_dir, key, digest)
-        if target.is_file():
-            tags, status = TagRecord.load(target), "cached"
+    steps: list[VideoStep] = []
+    if "tags" in stages:
+        steps.append(TagStep(dst, n_frames=n_frames, out_dir=tags_dir))
+    if "masks" in stages:
+        steps.append(MaskStep(dst, tags_dir=tags_dir, out_dir=masks_dir,
+                              n_frames=n_frames if "tags" in stages else None))
+    records = run_video_pass(videos, [*steps, *extra_steps], decoder=config.video.decoder, progress=progress)
+    seconds = time.perf_counter() - start
+    reports = {}
+    for step in steps:
+        if isinstance(step, TagStep):
+            key, out_dir = step.key, Path(tags_dir)
         else:
-            tags = dst.tag_video(str(path), n_frames=n_frames, video_digest=digest)
-            begin = time.perf_counter()
-            tags.save(target)
-            tags.seconds_by_stage["write"] = time.perf_counter() - begin
-            status = "done"
-        if len(shown) < config.pipeline.preview_videos:
-            shown.append((path, tags))
-        return VideoRecord(video_id=video_id, status=status, key_frames=len(tags.key_frames),
-                           seconds_by_stage=dict(tags.seconds_by_stage) if status == "done" else {}, output=target)
+            key = sorted(step.keys)[0] if len(step.keys) == 1 else masks_key(config, "mixed")
+            out_dir = Path(masks_dir)
+        png = _preview_file(out_dir, step.name, key, records[step.name], step.preview_png())
+        reports[step.name] = ShardReport(stage=step.name, config_key=key, records=records[step.name],
+                                         preview_png=png, seconds=seconds, devices=dst.devices())
+    return reports
 
-    records = _run_shard("tags", videos, one, progress)
-    png = tags_preview(shown, decoder=config.video.decoder) if shown else None
-    return ShardReport(stage="tags", config_key=key, records=records,
-                       preview_png=_preview_file(out_dir, "tags", key, records, png), seconds=time.perf_counter() - start)
+
+def tag_shard(videos: Sequence[tuple[str, Path]], config: OrionConfig, *, n_frames: int, out_dir: Path,
+              progress: bool = True, device: str | None = None) -> ShardReport:
+    """Steps 1-3 for every (video_id, path): tags, concrete nouns and key frames, one JSON per video."""
+    return objects_shard(videos, config, n_frames=n_frames, tags_dir=out_dir, masks_dir=out_dir, stages=("tags",),
+                         progress=progress, device=device)["tags"]
 
 
 def find_tags(tags_dir: Path, config: OrionConfig, video_digest: str, *, n_frames: int | None = None) -> TagRecord:
@@ -185,38 +158,16 @@ def find_tags(tags_dir: Path, config: OrionConfig, video_digest: str, *, n_frame
 
 
 def mask_shard(videos: Sequence[tuple[str, Path]], config: OrionConfig, *, tags_dir: Path, out_dir: Path,
-               progress: bool = True, n_frames: int | None = None, device: str = "cpu") -> ShardReport:
+               progress: bool = True, n_frames: int | None = None, device: str | None = None) -> ShardReport:
     """Steps 4-6 for every (video_id, path) from the tags in ``tags_dir``: one mask list per video."""
-    start = time.perf_counter()
-    out_dir = Path(out_dir)
     dst = DetectSegmentTrack(config, device=device)
-    shown: list[tuple[Path, MaskList]] = []
-    keys: set[str] = set()
-
-    def one(video_id: str, path: Path) -> VideoRecord:
-        digest = _digest(path)
-        tags = find_tags(Path(tags_dir), config, digest, n_frames=n_frames)
-        key = masks_key(config, tags.config_key)
-        keys.add(key)
-        target = masks_path(out_dir, key, digest)
-        if target.is_file():
-            masks, status, seconds = MaskList.load(target), "cached", {}
-        else:
-            masks = dst.mask_video(str(path), tags)
-            begin = time.perf_counter()
-            masks.save(target)
-            seconds = {**masks.meta["seconds_by_stage"], "write": time.perf_counter() - begin}
-            status = "done"
-        if len(shown) < config.pipeline.preview_videos:
-            shown.append((path, masks))
-        return VideoRecord(video_id=video_id, status=status, objects=masks.num_objects,
-                           key_frames=len(masks.key_frames), seconds_by_stage=seconds, output=target)
-
-    records = _run_shard("masks", videos, one, progress)
-    key = sorted(keys)[0] if len(keys) == 1 else masks_key(config, "mixed")
-    png = masks_preview(shown, decoder=config.video.decoder) if shown else None
+    start = time.perf_counter()
+    step = MaskStep(dst, tags_dir=tags_dir, out_dir=out_dir, n_frames=n_frames)
+    records = run_video_pass(videos, [step], decoder=config.video.decoder, progress=progress)["masks"]
+    key = sorted(step.keys)[0] if len(step.keys) == 1 else masks_key(config, "mixed")
     return ShardReport(stage="masks", config_key=key, records=records,
-                       preview_png=_preview_file(out_dir, "masks", key, records, png), seconds=time.perf_counter() - start)
+                       preview_png=_preview_file(Path(out_dir), "masks", key, records, step.preview_png()),
+                       seconds=time.perf_counter() - start, devices=dst.devices())
 
 
 # ---- one shard of the filtered dataset (what the assets run) ------------------------------------------------
@@ -240,16 +191,27 @@ def _merged(reports: dict[str, ShardReport]) -> ShardReport | None:
     return merged
 
 
-def tag_dataset_shard(train_json: str | Path, shard: str, config: OrionConfig, *, out_dir: Path,
-                      device: str = "cpu") -> ShardReport | None:
-    """Steps 1-3 on one shard of the filtered dataset, each split with its tagged frames; None when it has no video."""
+def objects_dataset_shard(train_json: str | Path, shard: str, config: OrionConfig, *, tags_dir: Path, masks_dir: Path,
+                          stages: Sequence[str] = ("tags", "masks"), device: str | None = None,
+                          ) -> dict[str, ShardReport | None]:
+    """Steps 1-6 (or the ``stages`` asked for) on one shard of the filtered dataset, each split with its tagged
+    frames, each video decoded once for tags, masks and previews; stage -> merged report (None: no video)."""
     groups = dataset_shard_videos(train_json, shard, config)
-    return _merged({split: tag_shard(videos, config, n_frames=config.video.tagged_frames(split), out_dir=out_dir,
-                                     device=device) for split, videos in groups.items()})
+    per_split = {split: objects_shard(videos, config, n_frames=config.video.tagged_frames(split), tags_dir=tags_dir,
+                                      masks_dir=masks_dir, stages=stages, device=device)
+                 for split, videos in groups.items()}
+    return {stage: _merged({split: r[stage] for split, r in per_split.items()}) for stage in stages}
+
+
+def tag_dataset_shard(train_json: str | Path, shard: str, config: OrionConfig, *, out_dir: Path,
+                      device: str | None = None) -> ShardReport | None:
+    """Steps 1-3 on one shard of the filtered dataset, each split with its tagged frames; None when it has no video."""
+    return objects_dataset_shard(train_json, shard, config, tags_dir=out_dir, masks_dir=out_dir, stages=("tags",),
+                                 device=device)["tags"]
 
 
 def mask_dataset_shard(train_json: str | Path, shard: str, config: OrionConfig, *, tags_dir: Path, out_dir: Path,
-                       device: str = "cpu") -> ShardReport | None:
+                       device: str | None = None) -> ShardReport | None:
     """Steps 4-6 on one shard of the filtered dataset from the tags in ``tags_dir``; None when it has no video."""
     groups = dataset_shard_videos(train_json, shard, config)
     return _merged({split: mask_shard(videos, config, tags_dir=tags_dir, out_dir=out_dir, device=device)
