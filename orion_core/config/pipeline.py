@@ -39,7 +39,10 @@ class PipelineConfig:
     segmenter_path: str | None = None
     """Local file or s3:// URI of a segment-anything checkpoint."""
     tracker_path: str | None = None
-    """Local dir or s3:// URI of SAM2 video weights (transformers layout)."""
+    """Local dir or s3:// URI of the tracker weights: SAM2 video (transformers layout) or an XMem ``.pth``."""
+    batch_objects: bool = True
+    """SAM2: advance all objects of a clip through each frame in one batched forward (same masks as transformers'
+    one-object-at-a-time loop, which ``false`` selects)."""
     tag_vocabulary: str = "configs/tag_vocabulary.txt"
     """Tag vocabulary for zero-shot taggers (one noun per line), relative to the project root."""
     box_threshold: float = 0.3
