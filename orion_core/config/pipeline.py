@@ -18,6 +18,11 @@ class PipelineConfig:
     """Frames with at most this many concrete-noun tags are dropped before key-frame selection."""
     theta_b: int = 2
     """A frame becomes a new key frame when it shares fewer than this many tags with the last key frame."""
+    theta_a_fallback: bool = False
+    """When no tagged frame of a video has more than ``theta_a`` nouns, every frame with a noun stands in (then
+    ``theta_b`` applies as usual). The paper tunes theta_a to RAM++, which names dozens of things per frame;
+    the classical tagger names only what it can see (``person`` on a street), which theta_a alone turns into no key
+    frame and no object at all."""
     keyframe_mode: str = "paper"
     """``paper`` (theta rule), ``uniform`` (``uniform_keyframes`` evenly spaced) or ``no-split`` (first frame only)."""
     uniform_keyframes: int = 4
@@ -78,6 +83,6 @@ class PipelineConfig:
 
     def tagging_fields(self) -> dict[str, object]:
         """The settings that decide tags and key frames (steps 1-3): the content address of a tags file."""
-        names = ("theta_a", "theta_b", "keyframe_mode", "uniform_keyframes", "tagger", "tagger_path",
+        names = ("theta_a", "theta_b", "theta_a_fallback", "keyframe_mode", "uniform_keyframes", "tagger", "tagger_path",
                  "tag_vocabulary", "classical_min_area")
         return {n: getattr(self, n) for n in names}
