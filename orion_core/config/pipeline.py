@@ -10,6 +10,7 @@ TAGGERS = ("classical", "clip", "siglip", "ram_plus")
 DETECTORS = ("classical", "grounding_dino")
 SEGMENTERS = ("classical", "sam")
 TRACKERS = ("classical", "sam2", "xmem")
+ONE_MODELS = ("none", "sam3")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,6 +38,11 @@ class PipelineConfig:
     """Box-to-mask segmenter backend."""
     tracker: str = "classical"
     """Mask tracker backend."""
+    one_model: str = "none"
+    """``sam3``: one model (SAM 3) detects, segments and tracks the key frames' nouns instead of the detector +
+    segmenter + tracker chain (which ``none`` keeps)."""
+    one_model_path: str | None = None
+    """Local dir or s3:// URI of the one model's weights (transformers ``Sam3VideoModel`` + processor)."""
     tagger_path: str | None = None
     """Local dir or s3:// URI of the tagger weights (CLIP/SigLIP transformers layout)."""
     detector_path: str | None = None
@@ -75,6 +81,7 @@ class PipelineConfig:
         check_choice("pipeline.detector", self.detector, DETECTORS)
         check_choice("pipeline.segmenter", self.segmenter, SEGMENTERS)
         check_choice("pipeline.tracker", self.tracker, TRACKERS)
+        check_choice("pipeline.one_model", self.one_model, ONE_MODELS)
         for name in ("box_threshold", "text_threshold", "merge_iou", "track_match_iou"):
             check(0.0 <= getattr(self, name) <= 1.0, f"pipeline.{name} must be in [0, 1]")
         check(self.min_mask_area >= 1, "pipeline.min_mask_area must be >= 1")

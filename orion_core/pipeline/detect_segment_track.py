@@ -19,7 +19,7 @@ import numpy as np
 
 from orion_core.config import OrionConfig
 from orion_core.contracts.digests import file_sha256
-from orion_core.contracts.masklist import MaskList
+from orion_core.contracts.masklist import MaskList, object_from_masks
 from orion_core.devices import autocast, resolve_device
 from orion_core.video.decode import DecodeStats, read_frames
 from orion_core.video.probe import VideoInfo, check_video
@@ -109,8 +109,11 @@ class DetectSegmentTrack:
             seconds["decode"] = time.perf_counter() - start
         first = images[track[0]]
         height, width = first.shape[:2]
-        self._tell_video(("detector", "segmenter", "tracker"), np.stack([images[i] for i in track]))
         keys = list(tags.key_frames)
+        if self.config.pipeline.one_model != "none":
+            objects = self._one_model_objects(keys, tags, images, track, seconds)
+            return self._mask_list(path, tags, objects, keys, track, height, width, seconds)
+        self._tell_video(("detector", "segmenter", "tracker"), np.stack([images[i] for i in track]))
         key_images = np.stack([images[k] for k in keys]) if keys else np.zeros((0, height, width, 3), np.uint8)
         with self._precision():
             candidates, det_seconds = detect_objects(
@@ -123,13 +126,38 @@ class DetectSegmentTrack:
             objects = track_objects(keys, candidates, images, track, tracker=self.expert("tracker"),
                                     config=self.config.pipeline) if keys else []
         seconds["track"] = time.perf_counter() - start
+        return self._mask_list(path, tags, objects, keys, track, height, width, seconds)
+
+    def _one_model_objects(self, keys: list[int], tags: TagRecord, images: dict[int, np.ndarray], track: list[int],
+                           seconds: dict[str, float]) -> list:
+        """Steps 4-5 by one model (``pipeline.one_model``): the key frames' nouns as prompts over the tracked frames
+        from the first key frame on; objects best score first, at most ``max_objects``."""
+        start = time.perf_counter()
+        objects = []
+        if keys:
+            clip = sorted(f for f in set(track) | set(keys) if f >= keys[0])
+            prompts = [noun for nouns in tags.key_nouns for noun in nouns]
+            with self._precision():
+                found = self.expert("one_model").segment_video(np.stack([images[f] for f in clip]), prompts)
+            for obj in found[:self.config.pipeline.max_objects]:
+                masks = {clip[t]: m for t, m in obj.masks.items() if m.sum() >= self.config.pipeline.min_mask_area}
+                if masks:
+                    objects.append(object_from_masks(masks, label=obj.label, key_frame=min(masks), score=obj.score))
+        seconds["detect_segment_track"] = time.perf_counter() - start
+        return objects
+
+    def _mask_list(self, path: str, tags: TagRecord, objects: list, keys: list[int], track: list[int], height: int,
+                   width: int, seconds: dict[str, float]) -> MaskList:
         pipeline = self.config.pipeline
+        experts = {r: getattr(pipeline, r) for r in ("tagger", "detector", "segmenter", "tracker")}
+        if pipeline.one_model != "none":
+            experts = {"tagger": pipeline.tagger, "one_model": pipeline.one_model}
         return MaskList(
             height=height, width=width, objects=tuple(objects), key_frames=tuple(keys), frame_indices=tuple(track),
             num_frames=tags.num_frames, video_path=str(path), video_digest=tags.video_digest,
             config_digest=masks_key(self.config, tags.config_key),
             meta={"key_nouns": [list(n) for n in tags.key_nouns], "seconds_by_stage": seconds,
-                  "experts": {r: getattr(pipeline, r) for r in ("tagger", "detector", "segmenter", "tracker")}},
+                  "experts": experts},
         )
 
     # ---- all of it -------------------------------------------------------------------------------------
