@@ -118,6 +118,18 @@ def seconds_per_frame(model, processor, images, masks, device: str) -> list[floa
     return times
 
 
+def image_encoder_seconds(model, processor, images, device: str) -> float:
+    """Median seconds of the image encoder on one frame: shared by all objects, paid once per frame either way."""
+    session = processor.init_video_session(video=list(images), inference_device=device)
+    times = []
+    with torch.inference_mode():
+        for frame in range(len(images)):
+            start = time.perf_counter()
+            model.get_image_features(session.get_frame(frame).unsqueeze(0))
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", choices=("tiny", "small", "large"), default="tiny")
@@ -125,23 +137,31 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--frames", type=int, default=6, help="frames per clip (frame 0 is the prompt, not timed)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--serial-max", type=int, default=64, help="skip the one-at-a-time loop above this count")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="alternate one-at-a-time and batched this many times (a busy machine drifts)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     serial, batched, processor = build(args.size, args.device)
+    encoder_s = image_encoder_seconds(serial, processor, clip(1, 3)[0], args.device)
     rows = []
     for n in args.objects:
         images, masks = clip(n, args.frames)
         row = {"objects": n}
-        for name, model in (("one_at_a_time", serial), ("batched", batched)):
-            if name == "one_at_a_time" and n > args.serial_max:
-                continue
-            times = seconds_per_frame(model, processor, images, masks, args.device)
-            row[name] = {"median_s_per_frame": round(statistics.median(times), 4), "frames": len(times)}
+        times: dict[str, list[float]] = {"one_at_a_time": [], "batched": []}
+        for _ in range(args.repeats):
+            for name, model in (("one_at_a_time", serial), ("batched", batched)):
+                if name == "one_at_a_time" and n > args.serial_max:
+                    continue
+                times[name] += seconds_per_frame(model, processor, images, masks, args.device)
+        for name, values in times.items():
+            if values:
+                row[name] = {"median_s_per_frame": round(statistics.median(values), 4), "frames": len(values)}
         if "one_at_a_time" in row:
             row["speedup"] = round(row["one_at_a_time"]["median_s_per_frame"] / row["batched"]["median_s_per_frame"], 2)
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
-    result = {"size": args.size, "device": args.device, "frames_per_clip": args.frames,
+    result = {"size": args.size, "device": args.device, "frames_per_clip": args.frames, "repeats": args.repeats,
+              "image_encoder_s_per_frame": round(encoder_s, 4),
               "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
               "machine": f"{platform.machine()} / {os.cpu_count()} cores", "torch": torch.__version__,
               "threads": torch.get_num_threads(), "load_average": [round(x, 2) for x in os.getloadavg()],
