@@ -29,16 +29,14 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-from tqdm import tqdm
 
 from orion_core.config import OrionConfig
 from orion_core.contracts.digests import json_digest
 
-from .errors import MissingTagsError
 from .detect_segment_track import DetectSegmentTrack
-from .addresses import masks_key, tags_key, tags_path
-from .tags import TagRecord
-from .video_pass import RECORDED_ERRORS, MaskStep, TagStep, VideoRecord, VideoStep, run_video_pass  # noqa: F401
+from .addresses import masks_key
+from .video_pass import (RECORDED_ERRORS, MaskStep, TagStep, VideoRecord, VideoStep,  # noqa: F401
+                         find_tags, run_video_pass)
 
 
 @dataclass
@@ -139,22 +137,6 @@ def tag_shard(videos: Sequence[tuple[str, Path]], config: OrionConfig, *, n_fram
     """Steps 1-3 for every (video_id, path): tags, concrete nouns and key frames, one JSON per video."""
     return objects_shard(videos, config, n_frames=n_frames, tags_dir=out_dir, masks_dir=out_dir, stages=("tags",),
                          progress=progress, device=device)["tags"]
-
-
-def find_tags(tags_dir: Path, config: OrionConfig, video_digest: str, *, n_frames: int | None = None) -> TagRecord:
-    """The tags ``tag_shard`` wrote for this video under this config (the most tagged frames if several n)."""
-    if n_frames is not None:
-        path = tags_path(tags_dir, tags_key(config, n_frames), video_digest)
-        if path.is_file():
-            return TagRecord.load(path)
-    else:
-        wanted = config.pipeline.tagging_fields()
-        found = [TagRecord.load(p) for p in sorted(Path(tags_dir).glob(f"*/{video_digest}.tags.json"))]
-        found = [t for t in found if {k: v for k, v in t.tagging.items() if k != "n_frames"} == wanted]
-        if found:
-            return max(found, key=lambda t: t.n_frames)
-    raise MissingTagsError(f"no tags for video {video_digest[:12]} under {tags_dir} with this config "
-                           f"(n_frames={n_frames}); materialize keyframe_tags first")
 
 
 def mask_shard(videos: Sequence[tuple[str, Path]], config: OrionConfig, *, tags_dir: Path, out_dir: Path,

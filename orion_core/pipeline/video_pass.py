@@ -172,6 +172,22 @@ def run_video_pass(videos: Sequence[tuple[str, Path]], steps: Sequence[VideoStep
     return out
 
 
+def find_tags(tags_dir: Path, config: OrionConfig, video_digest: str, *, n_frames: int | None = None) -> TagRecord:
+    """The tags ``tag_shard`` wrote for this video under this config (the most tagged frames if several n)."""
+    if n_frames is not None:
+        path = tags_path(tags_dir, tags_key(config, n_frames), video_digest)
+        if path.is_file():
+            return TagRecord.load(path)
+    else:
+        wanted = config.pipeline.tagging_fields()
+        found = [TagRecord.load(p) for p in sorted(Path(tags_dir).glob(f"*/{video_digest}.tags.json"))]
+        found = [t for t in found if {k: v for k, v in t.tagging.items() if k != "n_frames"} == wanted]
+        if found:
+            return max(found, key=lambda t: t.n_frames)
+    raise MissingTagsError(f"no tags for video {video_digest[:12]} under {tags_dir} with this config "
+                           f"(n_frames={n_frames}); materialize keyframe_tags first")
+
+
 # ---- the two steps of detect-segment-track ------------------------------------------------------------------
 class TagStep:
     """Steps 1-3 (tags, concrete nouns, key frames) into ``out_dir``; keeps a few videos' key frames for a preview."""
@@ -239,8 +255,6 @@ class MaskStep:
         self.shown: list[tuple[MaskList, dict[int, np.ndarray]]] = []
 
     def _tags(self, job: VideoJob) -> TagRecord | None:
-        from .shards import find_tags  # the one lookup rule for stored tags
-
         if "tags" in job.results:
             return job.results["tags"]
         try:
