@@ -9,10 +9,14 @@
 #      gpu_model_timing.py     VideoOrion-7B forward parts + generation (random weights, bf16)      100 s
 #      gpu_pipeline_timing.py  detect-segment-track per video, full-size experts (random weights)  150 s
 #                              (it stops timing videos 45 s before its limit and reports what it has)
+#      gpu_tracker_timing.py   tracking per video, 16 and 64 objects x 64 frames: SAM2 one-at-a-time,
+#                              SAM2 batched, XMem, SAM 3 (random weights, bf16 autocast), vs the model   200 s
 #      gpu_zero3_step.py       one ZeRO-3 bf16 training step at 7B shape                           180 s
-#    about 450 s in all at the limits: give the device run a timeout of 480 s or more.
-# Files in $OUT (7, no sub-folders): summary.txt, {model,pipeline,zero3}.json and .log.
-# Budgets are overridable: T_MODEL, T_PIPELINE, T_ZERO3 (seconds). Smoke test on a CPU machine (same flow, toy
+#    about 650 s in all at the limits: give the device run a timeout of 600 s and set T_ZERO3=0 to skip the
+#    ZeRO-3 step (measured before, benchmarks/results/gpu_h200.md), or run the trackers alone:
+#      ONLY=trackers bash benchmarks/gpu_run_all.sh        (model + trackers, about 300 s)
+# Files in $OUT (9, no sub-folders): summary.txt, {model,pipeline,trackers,zero3}.json and .log.
+# Budgets are overridable: T_MODEL, T_PIPELINE, T_TRACKERS, T_ZERO3 (seconds; 0 skips that script). Smoke test on a CPU machine (same flow, toy
 # sizes): TINY=1 PYTHON=.venv/bin/python SITE=/tmp/site-test OUT=/tmp/out-test bash benchmarks/gpu_run_all.sh
 set -u
 cd "$(dirname "$0")/.."
@@ -46,6 +50,7 @@ say "env: $("$PY" -c 'import sys, torch, transformers; print("python", sys.versi
 run() {  # name, seconds, script and arguments
   local name=$1 limit=$2
   shift 2
+  if [ "$limit" = 0 ]; then say "== $name: skipped (limit 0)"; return; fi
   local start=$SECONDS
   timeout -k 15 "$limit" "$PY" "$@" --out "$OUT/$name.json" > "$OUT/$name.log" 2>&1
   local rc=$?
@@ -77,6 +82,14 @@ elif name == "pipeline":
         print(f"   vs model ({c['model_device']}): per sample {c['model_per_sample_s']} s (encoders "
               f"{c['model_encoders_s']} + generation of {c['model_new_tokens']} tokens {c['model_generation_s']}) "
               f"-> with pipeline {c['with_pipeline_s']} s = +{c['added_pct']} % (paper: 8.27 -> 11.46 s, +38.5 %)")
+elif name == "trackers":
+    pv = r.get("per_video_s", {})
+    print(f"   {r.get('device')}: seconds per video ({r.get('frames')} frames, autocast {r.get('autocast')}): "
+          + ", ".join(f"{k} {v}" for k, v in pv.items()))
+    if "model" in r:
+        m = r["model"]
+        print(f"   model forward {m['forward_ms']} ms, with cached object-frame features "
+              f"{m['forward_with_cached_object_features_ms']} ms; tracker / forward: {r.get('tracker_vs_model_forward')}")
 elif name == "zero3":
     m, mem = r.get("median", {}), r.get("memory", {})
     print(f"   {r.get('device')}: forward {m.get('forward_s')} s, backward {m.get('backward_s')} s, step "
@@ -90,8 +103,16 @@ for k, v in errors.items():
 PY
 }
 
+if [ "${TINY:-0}" = 1 ]; then
+  TRACKER_ARGS=(--tiny --device cpu --autocast bf16 --frames 4 --objects 2 4 --reps 1 --size 128x96)
+else
+  TRACKER_ARGS=()
+fi
+if [ "${ONLY:-}" = trackers ]; then T_PIPELINE=0; T_ZERO3=0; fi
 run model "${T_MODEL:-100}" benchmarks/gpu_model_timing.py --reps 3 --warmup 1 ${MODEL_ARGS[@]+"${MODEL_ARGS[@]}"}
 run pipeline "${T_PIPELINE:-150}" benchmarks/gpu_pipeline_timing.py --reps 3 --budget-s $(( ${T_PIPELINE:-150} - 45 )) \
   --model-json "$OUT/model.json" ${TINY_ARG[@]+"${TINY_ARG[@]}"}
+run trackers "${T_TRACKERS:-200}" benchmarks/gpu_tracker_timing.py --budget-s $(( ${T_TRACKERS:-200} - 30 )) \
+  --model-json "$OUT/model.json" ${TRACKER_ARGS[@]+"${TRACKER_ARGS[@]}"}
 run zero3 "${T_ZERO3:-180}" benchmarks/gpu_zero3_step.py --steps 2 ${TINY_ARG[@]+"${TINY_ARG[@]}"}
 say "files: $(ls "$OUT" | tr '\n' ' ')"

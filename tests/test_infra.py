@@ -103,7 +103,7 @@ def test_dagster_values_install_what_they_select(monkeypatch):
 
     resources = build_resources()
     assert isinstance(resources["store"], S3StoreResource) and resources["store"].cache == env["ORION_STORE_CACHE"]
-    assert isinstance(resources["ray"], RayClusterResource) and resources["ray"].device() == "cuda"
+    assert isinstance(resources["ray"], RayClusterResource) and resources["ray"].settings().num_gpus >= 1
     assert isinstance(resources["deepspeed"], RayTrainLauncher) and resources["deepspeed"].world_size() == 16
     readme_keys = set(re.findall(r"\(`(\w+)`\)", (INFRA / "README.md").read_text()))
     assert readme_keys and readme_keys <= set(resources)

@@ -4,7 +4,8 @@ Without an address (the embedded default) every video runs in the Dagster step's
 (``$ORION_RAY_ADDRESS``: ``host:port`` of the head's GCS, ``ray://head:10001`` for Ray Client) each video is one Ray
 task asking for ``video_cpus`` CPUs and ``video_gpus`` GPUs, and its output goes to the shared store
 (``$ORION_STORE=s3://...``), so a node that dies mid-shard loses nothing that was published and Ray re-runs what it
-was doing (``max_retries``). The engine behind this is :mod:`orion_core.pipeline.fanout`.
+was doing (``max_retries``). The engine behind this is :mod:`orion_core.pipeline.fanout`. The experts' device is
+not decided here: ``compute.device`` is resolved inside each task (``auto``: the GPU Ray gave it, if it asked for one).
 """
 
 from __future__ import annotations
@@ -41,10 +42,6 @@ class RayClusterResource(dg.ConfigurableResource):
     def executor(self) -> VideoExecutor:
         """Ray tasks when an address is set, the step's own process otherwise."""
         return video_executor(self.settings())
-
-    def device(self) -> str:
-        """The device a per-video task runs its experts on: a GPU when it asked for one."""
-        return "cuda" if self.address and self.video_gpus > 0 else "cpu"
 
     def metadata(self) -> dict:
         return {"executor": f"ray ({self.address})" if self.address else "in-process",

@@ -20,6 +20,7 @@ import yaml
 from orion_core.contracts.digests import json_digest
 
 from .base import ConfigError, check, from_dict, to_dict
+from .compute import ComputeConfig
 from .data import DataConfig
 from .eval import EvalConfig
 from .model import ModelConfig
@@ -29,8 +30,8 @@ from .video import VideoConfig
 from .world import WorldConfig
 
 __all__ = [
-    "ConfigError", "DataConfig", "EncoderPretrainConfig", "EvalConfig", "ModelConfig", "OrionConfig", "PipelineConfig",
-    "StageConfig", "TrainConfig", "VideoConfig", "WorldConfig", "PRESETS_DIR", "PROJECT_ROOT",
+    "ComputeConfig", "ConfigError", "DataConfig", "EncoderPretrainConfig", "EvalConfig", "ModelConfig", "OrionConfig",
+    "PipelineConfig", "StageConfig", "TrainConfig", "VideoConfig", "WorldConfig", "PRESETS_DIR", "PROJECT_ROOT",
     "available_presets", "load_preset", "parse_overrides",
 ]
 
@@ -51,6 +52,8 @@ class OrionConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    compute: ComputeConfig = field(default_factory=ComputeConfig)
+    """Where models run (device, mixed precision); left out of :meth:`digest`."""
 
     def __post_init__(self) -> None:
         check(bool(self.name), "config needs a name")
@@ -59,10 +62,16 @@ class OrionConfig:
         return to_dict(self)
 
     def digest(self, *sections: str) -> str:
-        """sha256 (hex, 16 chars) of the whole config or of the named sections, for content addressing."""
+        """sha256 (hex, 16 chars) of the whole config or of the named sections, for content addressing.
+
+        ``compute`` (the device) is left out of the whole-config digest: where a run happens does not change what
+        it means, and a CPU-made output stays valid on a GPU box (name it in ``sections`` to digest it anyway).
+        """
         data = self.to_dict()
         if sections:
             data = {s: data[s] for s in sections}
+        else:
+            data.pop("compute")
         return json_digest(data)
 
     def with_overrides(self, overrides: Mapping[str, Any] | Iterable[str]) -> "OrionConfig":

@@ -10,6 +10,7 @@ TAGGERS = ("classical", "clip", "siglip", "ram_plus")
 DETECTORS = ("classical", "grounding_dino")
 SEGMENTERS = ("classical", "sam")
 TRACKERS = ("classical", "sam2", "xmem")
+ONE_MODELS = ("none", "sam3")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -18,6 +19,11 @@ class PipelineConfig:
     """Frames with at most this many concrete-noun tags are dropped before key-frame selection."""
     theta_b: int = 2
     """A frame becomes a new key frame when it shares fewer than this many tags with the last key frame."""
+    theta_a_fallback: bool = False
+    """When no tagged frame of a video has more than ``theta_a`` nouns, every frame with a noun stands in (then
+    ``theta_b`` applies as usual). The paper tunes theta_a to RAM++, which names dozens of things per frame;
+    the classical tagger names only what it can see (``person`` on a street), which theta_a alone turns into no key
+    frame and no object at all."""
     keyframe_mode: str = "paper"
     """``paper`` (theta rule), ``uniform`` (``uniform_keyframes`` evenly spaced) or ``no-split`` (first frame only)."""
     uniform_keyframes: int = 4
@@ -36,6 +42,11 @@ class PipelineConfig:
     """Box-to-mask segmenter backend."""
     tracker: str = "classical"
     """Mask tracker backend."""
+    one_model: str = "none"
+    """``sam3``: one model (SAM 3) detects, segments and tracks the key frames' nouns instead of the detector +
+    segmenter + tracker chain (which ``none`` keeps)."""
+    one_model_path: str | None = None
+    """Local dir or s3:// URI of the one model's weights (transformers ``Sam3VideoModel`` + processor)."""
     tagger_path: str | None = None
     """Local dir or s3:// URI of the tagger weights (CLIP/SigLIP transformers layout)."""
     detector_path: str | None = None
@@ -43,7 +54,10 @@ class PipelineConfig:
     segmenter_path: str | None = None
     """Local file or s3:// URI of a segment-anything checkpoint."""
     tracker_path: str | None = None
-    """Local dir or s3:// URI of SAM2 video weights (transformers layout)."""
+    """Local dir or s3:// URI of the tracker weights: SAM2 video (transformers layout) or an XMem ``.pth``."""
+    batch_objects: bool = True
+    """SAM2: advance all objects of a clip through each frame in one batched forward (same masks as transformers'
+    one-object-at-a-time loop, which ``false`` selects)."""
     tag_vocabulary: str = "configs/tag_vocabulary.txt"
     """Tag vocabulary for zero-shot taggers (one noun per line), relative to the project root."""
     box_threshold: float = 0.3
@@ -72,6 +86,7 @@ class PipelineConfig:
         check_choice("pipeline.detector", self.detector, DETECTORS)
         check_choice("pipeline.segmenter", self.segmenter, SEGMENTERS)
         check_choice("pipeline.tracker", self.tracker, TRACKERS)
+        check_choice("pipeline.one_model", self.one_model, ONE_MODELS)
         for name in ("box_threshold", "text_threshold", "merge_iou", "track_match_iou"):
             check(0.0 <= getattr(self, name) <= 1.0, f"pipeline.{name} must be in [0, 1]")
         check(self.min_mask_area >= 1, "pipeline.min_mask_area must be >= 1")
@@ -80,6 +95,6 @@ class PipelineConfig:
 
     def tagging_fields(self) -> dict[str, object]:
         """The settings that decide tags and key frames (steps 1-3): the content address of a tags file."""
-        names = ("theta_a", "theta_b", "keyframe_mode", "uniform_keyframes", "tagger", "tagger_path",
+        names = ("theta_a", "theta_b", "theta_a_fallback", "keyframe_mode", "uniform_keyframes", "tagger", "tagger_path",
                  "tag_vocabulary", "classical_min_area")
         return {n: getattr(self, n) for n in names}

@@ -39,14 +39,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--sample", action="store_true", help="sample instead of greedy decoding")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="auto",
+                        help="auto (the GPU when there is one), cpu, cuda, cuda:N; the pipeline's experts follow it")
     args = parser.parse_args(argv)
     if args.question is None and args.box is None:
         parser.error("give a QUESTION, or --box for the referring question")
 
     from .predictor import OrionPredictor
 
-    predictor = OrionPredictor.from_checkpoint(args.checkpoint, device=args.device)
+    from orion_core.config import ComputeConfig
+    from orion_core.devices import resolve_device
+
+    predictor = OrionPredictor.from_checkpoint(args.checkpoint, device=resolve_device(ComputeConfig(device=args.device)))
     masks = None if args.no_objects else "pipeline"
     if args.masks:
         from orion_core.contracts.masklist import MaskList

@@ -6,8 +6,11 @@ Steps (PAPER.md) and where they live:
 5    tracking.py                split the t_o frames at the key frames, track, no re-adding, 64-object cap
 6    addresses.py               mask lists (orion_core.contracts.masklist), content-addressed by video bytes + config
      detect_segment_track.py    one video at a time (``DetectSegmentTrack``)
-     shards.py                  shards for the Dagster assets (``tag_shard``, ``mask_shard``, ``tag_dataset_shard``,
-                                ``mask_dataset_shard``, ``shard_output``)
+     video_pass.py              one decode per video for every per-video step (tags, masks, previews, later ones):
+                                ``objects_video``, the per-video unit a shard maps over its videos
+     shards.py                  shards for the Dagster assets (``objects_shard``, ``objects_dataset_shard``,
+                                ``tag_shard``, ``mask_shard``, ``tag_dataset_shard``, ``mask_dataset_shard``,
+                                ``shard_output``)
      fanout.py                  where a shard's videos run: in-process, or one Ray task per video
      referring.py               ``track_box``: a first-frame box -> masks on every frame
 Experts sit behind the Protocols in ``experts/base.py`` and are built by name (``experts.build_expert``).
@@ -25,7 +28,8 @@ _LAZY = {
     "TagRecord": "tags",
     "DetectSegmentTrack": "detect_segment_track",
     "tag_shard": "shards", "mask_shard": "shards", "ShardReport": "shards", "VideoRecord": "shards",
-    "find_tags": "shards", "tag_dataset_shard": "shards", "mask_dataset_shard": "shards", "shard_output": "shards",
+    "find_tags": "shards", "objects_shard": "shards", "objects_dataset_shard": "shards",
+    "tag_dataset_shard": "shards", "mask_dataset_shard": "shards", "shard_output": "shards",
     "track_box": "referring",
     "PipelineError": "errors", "ExpertError": "errors", "ExpertOutputError": "errors", "MissingTagsError": "errors",
 }

@@ -18,7 +18,7 @@ from pathlib import Path
 from orion_core.config import OrionConfig
 from orion_core.contracts.digests import json_digest
 
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2  # 2: classical experts see pedestrians (HOG) and smaller moving blobs
 
 
 def tags_key(config: OrionConfig, n_frames: int) -> str:

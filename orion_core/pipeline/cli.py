@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from orion_core.config import available_presets, load_preset
+from orion_core.devices import DeviceUnavailableError
 from orion_core.video.errors import VideoError
 
 from .errors import PipelineError
@@ -29,15 +30,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", required=True, type=Path, help="folder for the mask list and preview")
     parser.add_argument("--n-frames", type=int, default=None,
                         help="frames to tag (default: video.n_pretrain; the paper uses 64 for instruction data)")
-    parser.add_argument("--device", default="cpu", help="torch device for real experts (cpu, cuda, cuda:1)")
+    parser.add_argument("--device", default=None,
+                        help="torch device for real experts (cpu, cuda, cuda:1); default: the preset's compute.device "
+                             "(auto: the GPU when there is one)")
     parser.add_argument("overrides", nargs="*", help="config overrides, e.g. pipeline.keyframe_mode=uniform")
     args = parser.parse_args(argv)
     config = load_preset(args.preset, args.overrides)
     n_frames = args.n_frames or config.video.n_pretrain
     start = time.perf_counter()
+    frames: dict = {}
     try:
-        tags, masks = DetectSegmentTrack(config, device=args.device).run(str(args.video), n_frames=n_frames)
-    except (VideoError, PipelineError) as exc:
+        dst = DetectSegmentTrack(config, device=args.device)
+        tags, masks = dst.run(str(args.video), n_frames=n_frames, keep_frames=frames)
+    except (VideoError, PipelineError, DeviceUnavailableError) as exc:
         print(f"orion masks: {exc}", file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
@@ -45,14 +50,15 @@ def main(argv: list[str]) -> int:
     mask_file = masks.save(args.out / f"{stem}.masks.json")
     tags.save(args.out / f"{stem}.tags.json")
     preview = args.out / f"{stem}.preview.png"
-    png = masks_preview([(args.video, masks)], decoder=config.video.decoder)
+    png = masks_preview([(masks, frames)])  # the frames of the one decode: the preview does not re-read the file
     if png is not None:
         preview.write_bytes(png)
     summary = {
         "video": str(args.video), "preset": config.name, "objects": masks.num_objects, "labels": masks.labels,
         "key_frames": list(masks.key_frames), "frames": len(masks.frame_indices), "num_frames": masks.num_frames,
         "seconds_by_stage": {k: round(v, 4) for k, v in masks.meta["seconds_by_stage"].items()},
-        "seconds": round(time.perf_counter() - start, 3), "mask_list": str(mask_file),
+        "seconds": round(time.perf_counter() - start, 3), "decode_passes": masks.meta.get("decode_passes"),
+        "devices": dst.devices(), "mask_list": str(mask_file),
         "preview": str(preview) if png is not None else None,
     }
     print(json.dumps(summary))

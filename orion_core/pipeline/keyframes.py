@@ -2,7 +2,9 @@
 
 Paper mode, exactly as the paper defines it: frames with ``|l_u| <= theta_a`` concrete-noun tags are dropped; the
 first remaining frame is a key frame; a later remaining frame becomes a key frame when it shares fewer than
-``theta_b`` tags with the most recent key frame (``|l_u ∩ l_key| < theta_b``). Ablations (Table 6): ``uniform``
+``theta_b`` tags with the most recent key frame (``|l_u ∩ l_key| < theta_b``). With ``theta_a_fallback`` a video
+none of whose frames has more than ``theta_a`` nouns uses ``theta_a = 0`` instead: every frame naming something
+can be a key frame (a tagger that names only ``person`` on a street still yields key frames). Ablations (Table 6): ``uniform``
 (evenly spaced key frames, 4 in the paper) and ``no-split`` (one clip: the first frame is the only key frame).
 
 Key frames are returned as positions into the tagged frames; callers map them to video frame indices.
@@ -23,7 +25,8 @@ def frame_nouns(tags: Sequence[Sequence[Tag]]) -> list[list[str]]:
 
 
 def select_keyframes(
-    tag_sets: Sequence[Sequence[str]], *, mode: str, theta_a: int, theta_b: int, uniform_keyframes: int = 4
+    tag_sets: Sequence[Sequence[str]], *, mode: str, theta_a: int, theta_b: int, uniform_keyframes: int = 4,
+    theta_a_fallback: bool = False,
 ) -> list[int]:
     """Positions (into ``tag_sets``) of the key frames, ascending.
 
@@ -41,6 +44,8 @@ def select_keyframes(
         return sorted({(i * n) // k for i in range(k)})
     if mode != "paper":
         raise ValueError(f"unknown key-frame mode {mode!r}")
+    if theta_a_fallback and all(len(set(tags)) <= theta_a for tags in tag_sets):
+        theta_a = 0
     keys: list[int] = []
     last: set[str] = set()
     for i, tags in enumerate(tag_sets):

@@ -6,7 +6,7 @@ One row per video, a few frames per row (key frames first), every tile scaled to
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -69,15 +69,31 @@ def _grid(rows: list[list[np.ndarray]]) -> bytes:
     return png.tobytes()
 
 
-def masks_preview(items: Sequence[tuple[str | Path, MaskList]], *, frames_per_video: int = 4,
-                  decoder: str = "auto") -> bytes | None:
-    """PNG of mask overlays: per video, its first key frame and frames spread over the tracked span."""
+def preview_mask_frames(masks: MaskList, frames_per_video: int = 4) -> list[int]:
+    """The frames a mask preview draws: the first key frame and frames spread over the tracked span."""
+    grid = list(masks.frame_indices) or [0]
+    pick = np.linspace(0, len(grid) - 1, frames_per_video).round().astype(int)
+    return sorted({*masks.key_frames[:1], *(grid[i] for i in pick)})[:frames_per_video]
+
+
+def _images(path: str | Path | None, frames: Sequence[int], given: Mapping[int, np.ndarray] | None,
+            decoder: str) -> np.ndarray:
+    """(F, H, W, 3) uint8 of ``frames``: from ``given`` (frames decoded earlier in the same pass), else decoded."""
+    if given is not None:
+        return np.stack([given[f] for f in frames])
+    return read_frames(path, frames, decoder=decoder)
+
+
+def masks_preview(items: Sequence[tuple[MaskList, Mapping[int, np.ndarray] | None]], *, decoder: str = "auto") -> bytes | None:
+    """PNG of mask overlays: per video, its :func:`preview_mask_frames`.
+
+    ``items``: (mask list, frame index -> (H, W, 3) uint8 holding at least those frames, or None to decode them from
+    ``mask_list.video_path``).
+    """
     rows = []
-    for path, masks in items:
-        grid = list(masks.frame_indices) or [0]
-        pick = np.linspace(0, len(grid) - 1, frames_per_video).round().astype(int)
-        frames = sorted({*masks.key_frames[:1], *(grid[i] for i in pick)})[:frames_per_video]
-        images = read_frames(path, frames, decoder=decoder)  # (F, H, W, 3)
+    for masks, given in items:
+        frames = preview_mask_frames(masks)
+        images = _images(masks.video_path, frames, given, decoder)  # (F, H, W, 3)
         dense = masks.dense(frames, images.shape[1], images.shape[2])  # (N, F, H, W)
         tiles = []
         for f, (frame, image) in enumerate(zip(frames, images)):
@@ -88,15 +104,15 @@ def masks_preview(items: Sequence[tuple[str | Path, MaskList]], *, frames_per_vi
     return _grid(rows) if rows else None
 
 
-def tags_preview(items: Sequence[tuple[str | Path, TagRecord]], *, frames_per_video: int = 4,
+def tags_preview(items: Sequence[tuple[TagRecord, Mapping[int, np.ndarray] | None]], *, frames_per_video: int = 4,
                  decoder: str = "auto") -> bytes | None:
-    """PNG of each video's first key frames with their nouns written on them."""
+    """PNG of each video's first key frames with their nouns written on them (``items`` as in masks_preview)."""
     rows = []
-    for path, tags in items:
+    for tags, given in items:
         keys = list(tags.key_frames[:frames_per_video])
         if not keys:
             continue
-        images = read_frames(path, keys, decoder=decoder)
+        images = _images(tags.video_path, keys, given, decoder)
         tiles = []
         for frame, image, nouns in zip(keys, images, tags.key_nouns):
             tile = _scaled(image)

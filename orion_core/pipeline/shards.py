@@ -1,18 +1,23 @@
 """Shard-level entry points for the Dagster assets ``keyframe_tags`` and ``object_masks``.
 
+    reports = objects_shard(videos, config, n_frames=16, tags_dir=t, masks_dir=m)  # steps 1-6, one decode per video
     report = tag_shard(videos, config, n_frames=16, out_dir=tags_dir)       # steps 1-3 per video
     report = mask_shard(videos, config, tags_dir=tags_dir, out_dir=masks_dir)  # steps 4-6, reads the tags
-    report.metadata()      # plain dict for the materialization
+    report.metadata()      # plain dict for the materialization (decodes_per_video among it)
     report.preview_png     # Path of a PNG (overlays on a few frames of a few videos), or None
 
-The assets call the dataset-level pair: ``tag_dataset_shard`` / ``mask_dataset_shard`` take one shard of the
-filtered dataset (``train.json``), fetch its kept videos, run each split with its own number of tagged frames
-(:meth:`~orion_core.config.VideoConfig.tagged_frames`) and merge the reports; ``shard_output`` gives the rows and
-data version the asset hands downstream.
+The assets call the dataset-level ``objects_dataset_shard``: it takes one shard of the filtered dataset
+(``train.json``), runs each split with its own number of tagged frames
+(:meth:`~orion_core.config.VideoConfig.tagged_frames`) through tags and masks in ONE decode per video
+(:mod:`.video_pass`) and merges the reports per stage; ``shard_output`` gives the rows and data version the asset
+hands downstream.
 
-Each video is one call of a module-level function (``_tag_video`` / ``_mask_video``) through an executor
-(:mod:`.fanout`: in-process by default, one Ray task per video on a cluster); with a shared store (an
-:class:`~orion_core.storage.S3Mirror`) the task publishes its output to S3 and checks S3 for an existing one.
+Each video is one call of :func:`.video_pass.objects_video` through an executor (:mod:`.fanout`: in-process by
+default, one Ray task per video on a cluster). With a shared store (an :class:`~orion_core.storage.S3Mirror` per
+output folder) the call looks its outputs up in S3 and publishes what it makes there; a token per shard run lets a
+task that Ray re-ran after its node died count its own earlier upload as ``done``, and a video whose worker keeps
+dying is recorded as failed (``worker_lost``). The shard's previews are drawn here from the outputs and frames the
+previewed videos' calls hand back.
 
 Outputs are content-addressed (see :mod:`.addresses`): a video already done under the same config is
 ``cached`` and not recomputed. A video that cannot be decoded (VideoError) or that an expert chokes on
@@ -22,7 +27,6 @@ shard goes on; any other exception is a bug and propagates.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import time
@@ -30,41 +34,21 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from orion_core.config import OrionConfig
-from orion_core.contracts.digests import file_sha256, json_digest
-from orion_core.contracts.masklist import MaskList, MaskListError
+from orion_core.contracts.digests import json_digest
 from orion_core.storage import S3Mirror
-from orion_core.video.errors import MissingFileError, VideoError
 
-from .errors import MissingTagsError, PipelineError
-from .preview import masks_preview, tags_preview
-from .detect_segment_track import DetectSegmentTrack
-from .addresses import masks_key, masks_path, tags_key, tags_path
+from .addresses import masks_key, tags_key
 from .fanout import InProcessExecutor, LostTask, VideoExecutor
-from .tags import TagRecord
+from .preview import masks_preview, tags_preview
+from .video_pass import (RECORDED_ERRORS, PassSpec, VideoPassResult, VideoRecord,  # noqa: F401 - re-exported
+                         find_tags, objects_video, resolve_video)
 
-RECORDED_ERRORS = (VideoError, PipelineError, MaskListError)
-"""Per-video failures that are recorded while the shard goes on."""
-
-
-@dataclass
-class VideoRecord:
-    video_id: str
-    status: str
-    """``done`` (computed now), ``cached`` (found under the same content address) or ``failed``."""
-    error: str | None = None
-    """Short reason when failed (VideoError.reason / PipelineError.reason)."""
-    detail: str | None = None
-    """The full error message when failed."""
-    objects: int = 0
-    key_frames: int = 0
-    seconds_by_stage: dict[str, float] = field(default_factory=dict)
-    output: Path | None = None
-    """The tags / mask-list file of this video (None when failed)."""
+STAGES = ("tags", "masks")
 
 
 @dataclass
@@ -79,6 +63,8 @@ class ShardReport:
     """Wall time of the whole shard."""
     splits: tuple[str, ...] = ()
     """The data splits the records come from (dataset-level shards; empty for a bare list of videos)."""
+    devices: dict[str, str] = field(default_factory=dict)
+    """Expert role -> the device it ran on (the experts built where the videos ran; none when all was stored)."""
 
     def metadata(self) -> dict[str, Any]:
         """Aggregates for the asset materialization (plain JSON-able values)."""
@@ -99,6 +85,10 @@ class ShardReport:
             "seconds_by_stage": {k: round(v / len(done), 4) for k, v in stages.items()} if done else {},
             "seconds_per_video": round(sum(stages.values()) / len(done), 4) if done else 0.0,
             "seconds_total": round(self.seconds, 3),
+            # decoder passes per video file (tags + masks + previews share one; 0 when all was cached)
+            "decodes_per_video": round(float(np.mean([r.decodes for r in ok])), 3) if ok else 0.0,
+            "max_decodes_per_video": max((r.decodes for r in self.records), default=0),
+            "devices": dict(self.devices),
         }
 
     def merge(self, other: "ShardReport") -> "ShardReport":
@@ -108,86 +98,12 @@ class ShardReport:
         key = self.config_key if self.config_key == other.config_key else f"{self.config_key}+{other.config_key}"
         return ShardReport(stage=self.stage, config_key=key, records=self.records + other.records,
                            preview_png=self.preview_png or other.preview_png, seconds=self.seconds + other.seconds,
-                           splits=self.splits + other.splits)
+                           splits=self.splits + other.splits, devices={**self.devices, **other.devices})
 
     def to_dict(self) -> dict[str, Any]:
         records = [{**asdict(r), "output": str(r.output) if r.output else None} for r in self.records]
         return {"metadata": self.metadata(), "records": records,
                 "preview_png": str(self.preview_png) if self.preview_png else None}
-
-
-def _run_shard(stage: str, fn: Callable[..., VideoRecord], shared: tuple, videos: Sequence[tuple[str, Path]],
-               progress: bool, executor: VideoExecutor | None) -> list[VideoRecord]:
-    """``fn(*shared, video_id, path)`` per video through ``executor`` (in-process by default; see :mod:`.fanout`)."""
-    results = (executor or InProcessExecutor()).map(fn, shared=shared, calls=[(v, str(p)) for v, p in videos],
-                                                    progress=progress, desc=stage)
-    return [VideoRecord(video_id=video_id, status="failed", error="worker_lost", detail=f"{r.reason}: {r.detail}")
-            if isinstance(r, LostTask) else r for (video_id, _), r in zip(videos, results)]
-
-
-def _recorded(fn: Callable[..., VideoRecord]) -> Callable[..., VideoRecord]:
-    """A per-video function that records RECORDED_ERRORS as a failed VideoRecord (the shard goes on)."""
-    @functools.wraps(fn)
-    def one(*args: Any) -> VideoRecord:
-        try:
-            return fn(*args)
-        except RECORDED_ERRORS as exc:
-            reason = getattr(exc, "reason", type(exc).__name__)
-            return VideoRecord(video_id=args[-2], status="failed", error=reason, detail=str(exc))
-    return one
-
-
-_PIPELINES: dict[tuple[str, str], DetectSegmentTrack] = {}
-
-
-def _pipeline(config: OrionConfig, device: str) -> DetectSegmentTrack:
-    """One DetectSegmentTrack per config and device per process: a worker builds its experts once, not per video."""
-    key = (config.digest(), device)
-    if key not in _PIPELINES:
-        _PIPELINES.clear()  # a new config: drop the old experts (and the memory they hold)
-        _PIPELINES[key] = DetectSegmentTrack(config, device=device)
-    return _PIPELINES[key]
-
-
-def _existing(target: Path, shared: S3Mirror | None, run: str) -> str | None:
-    """``cached`` / ``done`` when ``target`` already exists (``done``: published by this very shard run, i.e. an
-    earlier attempt of a re-run task), None when it has to be computed. A shared store is the truth."""
-    if shared is None:
-        return "cached" if target.is_file() else None
-    published = shared.fetch(target)
-    if published is None and target.is_file():  # only in the local cache: share it
-        shared.publish(target, run="")
-        return "cached"
-    return None if published is None else ("done" if run and published == run else "cached")
-
-
-def _loaded(records: list[VideoRecord], videos: Sequence[tuple[str, Path]], config: OrionConfig, load: Callable,
-            shared: S3Mirror | None) -> list[tuple[Path, Any]]:
-    """(video, output) of the first ``limit`` videos with an output, read back on this node for the preview."""
-    paths = dict(videos)
-    shown = []
-    for record in records:
-        if record.output is not None and len(shown) < config.pipeline.preview_videos:
-            if shared is not None:
-                shared.fetch(record.output)
-            shown.append((resolve_video(paths[record.video_id], config.data.s3_endpoint_url), load(record.output)))
-    return shown
-
-
-def resolve_video(video: str | Path, endpoint_url: str | None) -> Path:
-    """A local path of the video: ``s3://`` URIs (handed to tasks on other nodes) are fetched into the node's cache."""
-    if str(video).startswith("s3://"):
-        from orion_core.data.ingest import local_copy
-
-        folder, _, name = str(video).rpartition("/")
-        return local_copy(folder, name, endpoint_url=endpoint_url)
-    return Path(video)
-
-
-def _digest(path: Path) -> str:
-    if not path.is_file():
-        raise MissingFileError(str(path))
-    return file_sha256(path)
 
 
 def _preview_file(out_dir: Path, stage: str, key: str, records: list[VideoRecord], png: bytes | None) -> Path | None:
@@ -200,113 +116,73 @@ def _preview_file(out_dir: Path, stage: str, key: str, records: list[VideoRecord
     return path
 
 
-def tag_shard(videos: Sequence[tuple[str, Path]], config: OrionConfig, *, n_frames: int, out_dir: Path,
-              progress: bool = True, device: str = "cpu", executor: VideoExecutor | None = None,
-              shared: S3Mirror | None = None) -> ShardReport:
-    """Steps 1-3 for every (video_id, path): tags, concrete nouns and key frames, one JSON per video.
+def _record(video_id: str, result: VideoPassResult | LostTask, stage: str) -> VideoRecord:
+    if isinstance(result, LostTask):  # the video's worker kept dying: recorded, the shard goes on
+        return VideoRecord(video_id=video_id, status="failed", error="worker_lost",
+                           detail=f"{result.reason}: {result.detail}")
+    return result.records[stage]
 
-    ``executor`` runs the videos (in-process by default, Ray: :mod:`.fanout`); ``shared`` mirrors ``out_dir`` to S3
-    (each video's file is published there, and read from there when it exists).
+
+def objects_shard(videos: Sequence[tuple[str, Path | str]], config: OrionConfig, *, n_frames: int | None,
+                  tags_dir: Path, masks_dir: Path, stages: Sequence[str] = STAGES, progress: bool = True,
+                  device: str | None = None, executor: VideoExecutor | None = None,
+                  shared_tags: S3Mirror | None = None, shared_masks: S3Mirror | None = None,
+                  ) -> dict[str, ShardReport]:
+    """Steps 1-3 (``tags``) and/or 4-6 (``masks``) for every (video_id, path or ``s3://`` URI), each video decoded
+    once for both and for their previews (:mod:`.video_pass`); stage -> report.
+
+    ``n_frames``: the tagged frames (which tags the mask step reads; None with masks alone: the most tagged stored
+    locally). ``device``: None = ``config.compute`` where the video runs. ``executor`` runs the videos (in-process
+    by default, Ray: :mod:`.fanout`); ``shared_tags`` / ``shared_masks`` mirror the two folders to S3.
     """
     start = time.perf_counter()
-    out_dir = Path(out_dir)
-    key = tags_key(config, n_frames)
-    run = uuid.uuid4().hex if shared is not None else ""
-    records = _run_shard("tags", _tag_video, (config, n_frames, str(out_dir), device, shared, run), videos,
-                         progress, executor)
-    shown = _loaded(records, videos, config, TagRecord.load, shared)
-    png = tags_preview(shown, decoder=config.video.decoder) if shown else None
-    return ShardReport(stage="tags", config_key=key, records=records,
-                       preview_png=_preview_file(out_dir, "tags", key, records, png), seconds=time.perf_counter() - start)
+    stages = tuple(s for s in STAGES if s in stages)
+    shared = shared_tags is not None or shared_masks is not None
+    spec = PassSpec(config=config, stages=stages, n_frames=n_frames, tags_dir=str(tags_dir),
+                    masks_dir=str(masks_dir), device=device, shared_tags=shared_tags, shared_masks=shared_masks,
+                    run=uuid.uuid4().hex if shared else "")
+    limit = config.pipeline.preview_videos
+    calls = [(video_id, str(path), n < limit) for n, (video_id, path) in enumerate(videos)]
+    results = (executor or InProcessExecutor()).map(objects_video, shared=(spec,), calls=calls, progress=progress,
+                                                    desc="+".join(stages))
+    seconds = time.perf_counter() - start
+    devices = {k: v for r in results if isinstance(r, VideoPassResult) for k, v in r.devices.items()}
+    reports = {}
+    for stage in stages:
+        records = [_record(video_id, result, stage) for (video_id, _), result in zip(videos, results)]
+        shown = [r.shown[stage] for r in results if isinstance(r, VideoPassResult) and stage in r.shown]
+        if stage == "tags":
+            key, out_dir = tags_key(config, int(n_frames)), Path(tags_dir)  # type: ignore[arg-type]
+            png = tags_preview(shown) if shown else None
+        else:
+            keys = {Path(r.output).parent.name for r in records if r.output is not None}
+            key = sorted(keys)[0] if len(keys) == 1 else masks_key(config, "mixed")
+            out_dir = Path(masks_dir)
+            png = masks_preview(shown) if shown else None
+        reports[stage] = ShardReport(stage=stage, config_key=key, records=records,
+                                     preview_png=_preview_file(out_dir, stage, key, records, png), seconds=seconds,
+                                     devices=devices)
+    return reports
 
 
-@_recorded
-def _tag_video(config: OrionConfig, n_frames: int, out_dir: str, device: str, shared: S3Mirror | None, run: str,
-               video_id: str, video: str) -> VideoRecord:
-    """Steps 1-3 of one video (anywhere: in-process or as a Ray task)."""
-    path = resolve_video(video, config.data.s3_endpoint_url)
-    digest = _digest(path)
-    target = tags_path(out_dir, tags_key(config, n_frames), digest)
-    status = _existing(target, shared, run)
-    if status is not None:
-        tags = TagRecord.load(target)
-    else:
-        tags = _pipeline(config, device).tag_video(str(path), n_frames=n_frames, video_digest=digest)
-        begin = time.perf_counter()
-        tags.save(target)
-        if shared is not None:
-            shared.publish(target, run=run)
-        tags.seconds_by_stage["write"] = time.perf_counter() - begin
-        status = "done"
-    return VideoRecord(video_id=video_id, status=status, key_frames=len(tags.key_frames),
-                       seconds_by_stage=dict(tags.seconds_by_stage) if status == "done" else {}, output=target)
+def tag_shard(videos: Sequence[tuple[str, Path | str]], config: OrionConfig, *, n_frames: int, out_dir: Path,
+              progress: bool = True, device: str | None = None, executor: VideoExecutor | None = None,
+              shared: S3Mirror | None = None) -> ShardReport:
+    """Steps 1-3 for every (video_id, path): tags, concrete nouns and key frames, one JSON per video
+    (``shared`` mirrors ``out_dir`` to S3)."""
+    return objects_shard(videos, config, n_frames=n_frames, tags_dir=out_dir, masks_dir=out_dir, stages=("tags",),
+                         progress=progress, device=device, executor=executor, shared_tags=shared)["tags"]
 
 
-def find_tags(tags_dir: Path, config: OrionConfig, video_digest: str, *, n_frames: int | None = None,
-              shared: S3Mirror | None = None) -> TagRecord:
-    """The tags ``tag_shard`` wrote for this video under this config (the most tagged frames if several n).
-
-    With a ``shared`` store the tags for ``n_frames`` are fetched from it; without ``n_frames`` only the local
-    folder is searched (listing S3 per video would not scale).
-    """
-    if n_frames is not None:
-        path = tags_path(tags_dir, tags_key(config, n_frames), video_digest)
-        if path.is_file() or (shared is not None and shared.fetch(path) is not None):
-            return TagRecord.load(path)
-    else:
-        wanted = config.pipeline.tagging_fields()
-        found = [TagRecord.load(p) for p in sorted(Path(tags_dir).glob(f"*/{video_digest}.tags.json"))]
-        found = [t for t in found if {k: v for k, v in t.tagging.items() if k != "n_frames"} == wanted]
-        if found:
-            return max(found, key=lambda t: t.n_frames)
-    raise MissingTagsError(f"no tags for video {video_digest[:12]} under {tags_dir} with this config "
-                           f"(n_frames={n_frames}); materialize keyframe_tags first")
-
-
-def mask_shard(videos: Sequence[tuple[str, Path]], config: OrionConfig, *, tags_dir: Path, out_dir: Path,
-               progress: bool = True, n_frames: int | None = None, device: str = "cpu",
+def mask_shard(videos: Sequence[tuple[str, Path | str]], config: OrionConfig, *, tags_dir: Path, out_dir: Path,
+               progress: bool = True, n_frames: int | None = None, device: str | None = None,
                executor: VideoExecutor | None = None, shared: S3Mirror | None = None,
                shared_tags: S3Mirror | None = None) -> ShardReport:
-    """Steps 4-6 for every (video_id, path) from the tags in ``tags_dir``: one mask list per video.
-
-    ``executor`` / ``shared`` as in :func:`tag_shard`; ``shared_tags`` mirrors ``tags_dir``.
-    """
-    start = time.perf_counter()
-    out_dir = Path(out_dir)
-    run = uuid.uuid4().hex if shared is not None else ""
-    records = _run_shard("masks", _mask_video, (config, str(tags_dir), n_frames, str(out_dir), device, shared,
-                                                shared_tags, run), videos, progress, executor)
-    keys = {Path(r.output).parent.name for r in records if r.output is not None}
-    key = sorted(keys)[0] if len(keys) == 1 else masks_key(config, "mixed")
-    shown = _loaded(records, videos, config, MaskList.load, shared)
-    png = masks_preview(shown, decoder=config.video.decoder) if shown else None
-    return ShardReport(stage="masks", config_key=key, records=records,
-                       preview_png=_preview_file(out_dir, "masks", key, records, png), seconds=time.perf_counter() - start)
-
-
-@_recorded
-def _mask_video(config: OrionConfig, tags_dir: str, n_frames: int | None, out_dir: str, device: str,
-                shared: S3Mirror | None, shared_tags: S3Mirror | None, run: str, video_id: str,
-                video: str) -> VideoRecord:
-    """Steps 4-6 of one video from its tags (anywhere: in-process or as a Ray task)."""
-    path = resolve_video(video, config.data.s3_endpoint_url)
-    digest = _digest(path)
-    tags = find_tags(Path(tags_dir), config, digest, n_frames=n_frames, shared=shared_tags)
-    target = masks_path(out_dir, masks_key(config, tags.config_key), digest)
-    status = _existing(target, shared, run)
-    if status is not None:
-        masks, seconds = MaskList.load(target), {}
-    else:
-        masks = _pipeline(config, device).mask_video(str(path), tags)
-        begin = time.perf_counter()
-        masks.save(target)
-        if shared is not None:
-            shared.publish(target, run=run)
-        seconds = {**masks.meta["seconds_by_stage"], "write": time.perf_counter() - begin}
-        status = "done"
-    return VideoRecord(video_id=video_id, status=status, objects=masks.num_objects,
-                       key_frames=len(masks.key_frames), seconds_by_stage=seconds if status == "done" else {},
-                       output=target)
+    """Steps 4-6 for every (video_id, path) from the tags in ``tags_dir``: one mask list per video (``shared`` /
+    ``shared_tags`` mirror ``out_dir`` / ``tags_dir`` to S3)."""
+    return objects_shard(videos, config, n_frames=n_frames, tags_dir=tags_dir, masks_dir=out_dir, stages=("masks",),
+                         progress=progress, device=device, executor=executor, shared_tags=shared_tags,
+                         shared_masks=shared)["masks"]
 
 
 # ---- one shard of the filtered dataset (what the assets run) ------------------------------------------------
@@ -338,29 +214,41 @@ def _merged(reports: dict[str, ShardReport]) -> ShardReport | None:
     return merged
 
 
+def objects_dataset_shard(train_json: str | Path, shard: str, config: OrionConfig, *, tags_dir: Path, masks_dir: Path,
+                          stages: Sequence[str] = STAGES, device: str | None = None,
+                          executor: VideoExecutor | None = None, shared_tags: S3Mirror | None = None,
+                          shared_masks: S3Mirror | None = None) -> dict[str, ShardReport | None]:
+    """Steps 1-6 (or the ``stages`` asked for) on one shard of the filtered dataset, each split with its tagged
+    frames, each video decoded once for tags, masks and previews; stage -> merged report (None: no video).
+
+    Masks alone read the tags the split was tagged with (its number of tagged frames), so a shared store fetches
+    exactly one file per video. On Ray (``executor`` not in-process) S3 videos go to the tasks as URIs.
+    """
+    in_process = executor is None or isinstance(executor, InProcessExecutor)
+    groups = dataset_shard_videos(train_json, shard, config, fetch=in_process)
+    per_split = {split: objects_shard(videos, config, n_frames=config.video.tagged_frames(split), tags_dir=tags_dir,
+                                      masks_dir=masks_dir, stages=stages, device=device, executor=executor,
+                                      shared_tags=shared_tags, shared_masks=shared_masks)
+                 for split, videos in groups.items()}
+    return {stage: _merged({split: r[stage] for split, r in per_split.items()})
+            for stage in STAGES if stage in stages}
+
+
 def tag_dataset_shard(train_json: str | Path, shard: str, config: OrionConfig, *, out_dir: Path,
-                      device: str = "cpu", executor: VideoExecutor | None = None,
+                      device: str | None = None, executor: VideoExecutor | None = None,
                       shared: S3Mirror | None = None) -> ShardReport | None:
     """Steps 1-3 on one shard of the filtered dataset, each split with its tagged frames; None when it has no video."""
-    groups = dataset_shard_videos(train_json, shard, config, fetch=executor is None)
-    return _merged({split: tag_shard(videos, config, n_frames=config.video.tagged_frames(split), out_dir=out_dir,
-                                     device=device, executor=executor, shared=shared)
-                    for split, videos in groups.items()})
+    return objects_dataset_shard(train_json, shard, config, tags_dir=out_dir, masks_dir=out_dir, stages=("tags",),
+                                 device=device, executor=executor, shared_tags=shared)["tags"]
 
 
 def mask_dataset_shard(train_json: str | Path, shard: str, config: OrionConfig, *, tags_dir: Path, out_dir: Path,
-                       device: str = "cpu", executor: VideoExecutor | None = None, shared: S3Mirror | None = None,
-                       shared_tags: S3Mirror | None = None) -> ShardReport | None:
-    """Steps 4-6 on one shard of the filtered dataset from the tags in ``tags_dir``; None when it has no video.
-
-    Each split reads the tags ``tag_dataset_shard`` made for it (its number of tagged frames), so a shared store
-    fetches exactly one file per video.
-    """
-    groups = dataset_shard_videos(train_json, shard, config, fetch=executor is None)
-    return _merged({split: mask_shard(videos, config, tags_dir=tags_dir, out_dir=out_dir, device=device,
-                                      n_frames=config.video.tagged_frames(split), executor=executor, shared=shared,
-                                      shared_tags=shared_tags)
-                    for split, videos in groups.items()})
+                       device: str | None = None, executor: VideoExecutor | None = None,
+                       shared: S3Mirror | None = None, shared_tags: S3Mirror | None = None) -> ShardReport | None:
+    """Steps 4-6 on one shard of the filtered dataset from the tags in ``tags_dir``; None when it has no video."""
+    return objects_dataset_shard(train_json, shard, config, tags_dir=tags_dir, masks_dir=out_dir, stages=("masks",),
+                                 device=device, executor=executor, shared_tags=shared_tags,
+                                 shared_masks=shared)["masks"]
 
 
 def shard_output(report: ShardReport | None) -> tuple[list[list], str]:

@@ -91,7 +91,8 @@ def tag_and_select(
         raise ExpertOutputError(f"tagger returned tags for {len(tags)} frames, asked about {len(images)}")
     nouns = frame_nouns(tags)
     positions = select_keyframes(nouns, mode=config.keyframe_mode, theta_a=config.theta_a, theta_b=config.theta_b,
-                                 uniform_keyframes=config.uniform_keyframes)
+                                 uniform_keyframes=config.uniform_keyframes,
+                                 theta_a_fallback=config.theta_a_fallback)
     keys: dict[int, list[str]] = {}
     for p in positions:
         keys.setdefault(int(frame_indices[p]), nouns[p])

@@ -43,6 +43,13 @@ def _running_on(node, task_name: str) -> bool:
     return any(t.startswith(f"ray::{task_name}") for t in titles)
 
 
+def _meta(result, asset: str) -> dict:
+    """The metadata of ``asset``'s materialization in a run (keyframe_tags and object_masks share one step)."""
+    [event] = [m for m in result.get_asset_materialization_events()
+               if m.materialization.asset_key == dg.AssetKey(asset)]
+    return event.materialization.metadata
+
+
 def _resources(world: Path, cache: Path, endpoint: str, dvc: Path, address: str = "") -> dict:
     orion = OrionConfigResource(preset="tiny-cpu", overrides=[f"data.source={world}", "data.shard_size=8",
                                                               "data.max_bad_fraction=0.3"])
@@ -77,7 +84,7 @@ def test_object_masks_on_a_ray_cluster_survive_a_killed_worker_node(tiny_world, 
 
         def killer() -> None:
             try:
-                wait_until(lambda: s3_keys(moto_s3, BUCKET, "store/object_masks/") and _running_on(nodes[1], "_mask_video"),
+                wait_until(lambda: s3_keys(moto_s3, BUCKET, "store/object_masks/") and _running_on(nodes[1], "objects_video"),
                            timeout=240, what="a published mask list and a mask task on worker node 2")
                 cluster.remove_node(nodes[1], allow_graceful=False)
                 killed.set()
@@ -92,8 +99,8 @@ def test_object_masks_on_a_ray_cluster_survive_a_killed_worker_node(tiny_world, 
         assert killed.is_set(), f"the node was not killed mid-shard: {outcome.get('error')}"
         assert result.success
 
-        meta = result.asset_materializations_for_node("object_masks")[0].metadata
-        records = result.output_for_node("object_masks")["records"]
+        meta = _meta(result, "object_masks")
+        records = result.output_for_node("detect_segment_track", "object_masks")["records"]
         ids = [r[0] for r in records]
         assert sorted(ids) == expected and len(ids) == len(set(ids))  # every video once, none lost or doubled
         assert all(status == "done" for _, status, _, _ in records), records
@@ -118,7 +125,7 @@ def test_object_masks_on_a_ray_cluster_survive_a_killed_worker_node(tiny_world, 
         assert dg.materialize(ASSETS, selection=["filtered_dataset"], instance=other, resources=resources).success
         again = dg.materialize(ASSETS, selection=["keyframe_tags", "object_masks"], partition_key=shard,
                                instance=other, resources=resources)
-        meta = again.asset_materializations_for_node("object_masks")[0].metadata
+        meta = _meta(again, "object_masks")
         assert (meta["done"].value, meta["cached"].value) == (0, len(expected))
-        for _, _, output, _ in again.output_for_node("object_masks")["records"]:
+        for _, _, output, _ in again.output_for_node("detect_segment_track", "object_masks")["records"]:
             assert str(output).startswith(str(tmp_path / "cache-b")) and MaskList.load(output).num_objects >= 0

@@ -31,7 +31,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("manifest", type=Path, help="manifest JSONL written by `orion manifest`")
     parser.add_argument("--preset", default="tiny-cpu", help=f"one of {available_presets()} or a YAML path")
     parser.add_argument("--out", required=True, type=Path, help="folder for train.json, removed.jsonl, report.json")
-    parser.add_argument("--device", default="cpu", help="torch device for scorer=clip (cpu, cuda, cuda:1)")
+    parser.add_argument("--device", default=None,
+                        help="torch device for scorer=clip (cpu, cuda, cuda:1); default: the preset's compute.device")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.add_argument("overrides", nargs="*", help="config overrides, e.g. data.quality_min=0.4")
     args = parser.parse_intermixed_args(argv)  # overrides may follow the options

@@ -95,7 +95,7 @@ def _removed(row: dict, reason: str, detail: str, scores: dict | None = None) ->
             "path": row.get("path"), "reason": reason, "detail": detail, "scores": scores}
 
 
-def filter_dataset(rows: Iterable[dict], config: OrionConfig, *, progress: bool = True, device: str = "cpu",
+def filter_dataset(rows: Iterable[dict], config: OrionConfig, *, progress: bool = True, device: str | None = None,
                    scorers: Scorers | None = None, load_frames: FrameLoader | None = None) -> FilterResult:
     """Apply the quality, similarity and concept-balance filters of ``config.data`` to manifest ``rows``.
 
@@ -103,7 +103,7 @@ def filter_dataset(rows: Iterable[dict], config: OrionConfig, *, progress: bool 
         rows: manifest rows (see :mod:`orion_core.data.manifest`); ``video_id`` must be unique.
         config: the run's config; ``config.data`` holds scorer choice, thresholds and ``scoring_frames``.
         progress: show a progress bar on stderr.
-        device: torch device of the CLIP/SigLIP scorer (classical scorers ignore it).
+        device: torch device of the CLIP/SigLIP scorer (classical scorers ignore it); default ``config.compute``'s.
         scorers: prebuilt scorers (default: :func:`.scorers.build_scorers` from ``config.data``).
         load_frames: ``(path, k) -> (K, H, W, 3) uint8`` (default: :func:`load_scoring_frames` with
             ``config.video.decoder``); it must raise :class:`FrameDecodeError` for an undecodable video.
@@ -113,7 +113,10 @@ def filter_dataset(rows: Iterable[dict], config: OrionConfig, *, progress: bool 
 
     data = config.data
     t_start = time.perf_counter()
-    scorers = scorers or build_scorers(data, device=device)
+    if scorers is None:
+        from orion_core.devices import resolve_device
+
+        scorers = build_scorers(data, device=device if device is not None else resolve_device(config.compute))
     load_frames = load_frames or functools.partial(load_scoring_frames, decoder=config.video.decoder)
     timing = Counter({"decode_s": 0.0, "quality_s": 0.0, "similarity_s": 0.0})
     seen: set[str] = set()

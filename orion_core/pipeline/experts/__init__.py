@@ -29,11 +29,12 @@ REGISTRY: dict[tuple[str, str], str] = {
     ("tracker", "classical"): "classical_tracker:ClassicalTracker",
     ("tracker", "sam2"): "sam2_tracker:Sam2Tracker",
     ("tracker", "xmem"): "xmem:XMemTracker",
+    ("one_model", "sam3"): "sam3_video:Sam3VideoObjects",
 }
 
 
 def build_expert(role: str, config: PipelineConfig, *, device: str = "cpu") -> Any:
-    """Build the backend ``getattr(config, role)`` for ``role`` in tagger/detector/segmenter/tracker."""
+    """Build the backend ``getattr(config, role)`` for ``role`` in tagger/detector/segmenter/tracker/one_model."""
     name = getattr(config, role)
     try:
         target = REGISTRY[(role, name)]

@@ -16,21 +16,12 @@ import numpy as np
 from orion_core.config import PipelineConfig
 
 from .classical_proposals import ClassicalProposer
-from .classical_vision import Region, grow_mask, shrink
+from .classical_vision import Region, box_iou, grow_mask, shrink  # noqa: F401 - box_iou was defined here
 
 MIN_BOX_IOU = 0.5
 """A region answers a box when their boxes overlap at least this much."""
 GRABCUT_ITERATIONS = 3
 GRABCUT_SCORE = 0.5
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    """IoU of two (4,) xyxy boxes."""
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
 
 
 class ClassicalSegmenter:

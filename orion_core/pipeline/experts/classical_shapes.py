@@ -91,10 +91,11 @@ def classify_shape(mask: np.ndarray) -> tuple[str, float]:
     return nouns[best], float(max(0.0, score))
 
 
-def blob_noun(box: np.ndarray) -> str:
-    """Noun of a moving blob from its box (4,) xyxy: upright ones are people, flat ones cars, else 'object'."""
+def blob_noun(box: np.ndarray, *, people_checked: bool = False) -> str:
+    """Noun of a moving blob from its box (4,) xyxy: flat ones are cars; upright ones are people unless a pedestrian
+    detector already looked at them and saw none (``people_checked``); anything else is an 'object'."""
     w, h = float(box[2] - box[0]), float(box[3] - box[1])
-    if h >= 1.2 * w:
+    if h >= 1.2 * w and not people_checked:
         return "person"
     if w >= 1.5 * h:
         return "car"

@@ -9,7 +9,8 @@ Two modes, chosen per object from its first mask:
   window, so it is picked up again when it comes out from behind another. Edges are refined as in detection.
 * other objects (real footage): the mask is warped by dense optical flow (Farneback, backward flow so every
   pixel of the new frame looks up where it came from) and, when the video's static background is known,
-  snapped to the moving pixels near the warped mask.
+  snapped to the moving pixels near the warped mask; a mask with (almost) no moving pixels left under it ends
+  there (the walker left, or stood still and became background: following the stale flow drew ghosts).
 """
 
 from __future__ import annotations
@@ -219,7 +220,7 @@ class ClassicalTracker:
             return warped
         snapped = moving & _dilate(warped, 4)
         if snapped.sum() < 0.3 * warped.sum():
-            return warped  # the object stopped moving: trust the flow
+            return np.zeros_like(warped)  # no moving pixels under it: gone, or stood still (then part of the background)
         return cv2.morphologyEx(snapped.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)).astype(bool)
 
 

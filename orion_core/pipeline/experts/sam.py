@@ -140,16 +140,17 @@ def load_sam(path: str | Path, *, device: str = "cpu"):
 class SamSegmenter:
     """Turns each frame's boxes into one mask per box (``multimask_output=False``) with SAM's predicted IoU as score."""
 
-    def __init__(self, *, sam, max_boxes: int = 64) -> None:
+    def __init__(self, *, sam, max_boxes: int = 64, device: str | None = None) -> None:
         from segment_anything import SamPredictor
 
         self.predictor = SamPredictor(sam)
         self.max_boxes = max_boxes  # boxes decoded together; bounds memory on frames with many objects
+        self.device = device if device is not None else str(next(sam.parameters()).device)
 
     @classmethod
     def from_config(cls, config: PipelineConfig, *, device: str = "cpu") -> "SamSegmenter":
         path = resolve_weights(config.segmenter_path, what="pipeline.segmenter_path")
-        return cls(sam=load_sam(path, device=device))
+        return cls(sam=load_sam(path, device=device), device=device)
 
     @torch.inference_mode()
     def segment(self, frames: np.ndarray, boxes: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -10,6 +10,10 @@ party's upload whose CUDA op never builds, so the transformers port is used). Fl
    upsamples to the frame size and binarises at logit 0.
 
 Weights come from a local transformers directory (``config.json``, ``model.safetensors``, processor config).
+
+With ``pipeline.batch_objects`` (the default) the model is :class:`~.sam2_batched.BatchedSam2VideoModel`: the
+same weights, with all objects of a clip advanced through each frame in one batched forward instead of
+transformers' one-object-at-a-time loop (same masks; benchmarks/results/sam2_batched_cpu.md for the speed).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ class Sam2Tracker:
     """Propagates frame-0 masks through a clip with SAM2's memory attention."""
 
     def __init__(self, *, model: torch.nn.Module, processor, device: str = "cpu") -> None:
+        """``model``: a ``Sam2VideoModel`` (one object at a time) or a ``BatchedSam2VideoModel``."""
         self.model = model.to(device).eval()
         self.processor = processor
         self.device = device
@@ -34,14 +39,17 @@ class Sam2Tracker:
     @classmethod
     def from_config(cls, config: PipelineConfig, *, device: str = "cpu") -> "Sam2Tracker":
         path = resolve_weights(config.tracker_path, what="pipeline.tracker_path")
-        return cls.from_pretrained(path, device=device)
+        return cls.from_pretrained(path, device=device, batched=config.batch_objects)
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, *, device: str = "cpu") -> "Sam2Tracker":
+    def from_pretrained(cls, path: str | Path, *, device: str = "cpu", batched: bool = True) -> "Sam2Tracker":
         """Load model and processor from a local transformers directory ``path``."""
         from transformers import Sam2VideoModel, Sam2VideoProcessor
 
-        return cls(model=Sam2VideoModel.from_pretrained(path, local_files_only=True),
+        from .sam2_batched import BatchedSam2VideoModel
+
+        model_class = BatchedSam2VideoModel if batched else Sam2VideoModel
+        return cls(model=model_class.from_pretrained(path, local_files_only=True),
                    processor=Sam2VideoProcessor.from_pretrained(path, local_files_only=True), device=device)
 
     @torch.inference_mode()

@@ -10,7 +10,7 @@ import pytest
 from orion_assets.resources import LocalStoreResource, S3StoreResource
 from orion_assets.resources.output_store import store_from_env
 from orion_core.pipeline import tag_shard
-from orion_core.pipeline.shards import _tag_video
+from orion_core.pipeline.video_pass import PassSpec, objects_video
 from orion_core.storage import COMPLETE, S3Mirror, s3_client
 
 pytestmark = pytest.mark.services
@@ -76,10 +76,14 @@ def test_per_video_outputs_are_shared_and_a_retried_task_counts_as_done(tiny_wor
     # A task re-run by Ray after it had published (its node died before the result came back) reports "done"
     # for its own run, "cached" for any other.
     video_id, path = videos[0]
-    args = (tiny_config, 4, str(tmp_path / "c" / "tags"), "cpu", S3Mirror(str(tmp_path / "c"), f"s3://{bucket}/x", moto_s3))
-    assert _tag_video(*args, "run-1", video_id, str(path)).status == "done"
-    assert _tag_video(*args, "run-1", video_id, str(path)).status == "done"
-    assert _tag_video(*args, "run-2", video_id, str(path)).status == "cached"
+    mirror_c = S3Mirror(str(tmp_path / "c"), f"s3://{bucket}/x", moto_s3)
+
+    def attempt(run: str) -> str:
+        spec = PassSpec(tiny_config, stages=("tags",), n_frames=4, tags_dir=str(tmp_path / "c" / "tags"),
+                        masks_dir=str(tmp_path / "c" / "masks"), device="cpu", shared_tags=mirror_c, run=run)
+        return objects_video(spec, video_id, str(path)).records["tags"].status
+
+    assert [attempt("run-1"), attempt("run-1"), attempt("run-2")] == ["done", "done", "cached"]
 
 
 def test_asset_values_carry_their_outputs_through_s3(tiny_world, moto_s3, bucket, tmp_path):
@@ -114,4 +118,4 @@ def test_asset_values_carry_their_outputs_through_s3(tiny_world, moto_s3, bucket
         tags = dg.materialize(assets, selection=["keyframe_tags"], partition_key=shard, instance=instance,
                               resources=resources)
         assert tags.success and Path(value["train_json"]).is_file()
-        assert tags.asset_materializations_for_node("keyframe_tags")[0].metadata["done"].value > 0
+        assert tags.asset_materializations_for_node("detect_segment_track")[0].metadata["done"].value > 0

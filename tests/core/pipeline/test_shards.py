@@ -1,6 +1,7 @@
 """Shards for the Dagster assets: tags then masks, content-addressed caching, bad videos recorded, previews."""
 
 import json
+import pickle
 
 import numpy as np
 import pytest
@@ -76,3 +77,39 @@ def test_programming_errors_are_not_swallowed(shard_videos, tiny_config, tmp_pat
     monkeypatch.setattr(detect_segment_track.DetectSegmentTrack, "tag_video", boom)
     with pytest.raises(TypeError, match="a bug"):
         tag_shard(shard_videos[:1], tiny_config, n_frames=4, out_dir=tmp_path, progress=False)
+
+
+class _ShippedExecutor:
+    """What a Ray cluster does to a shard's calls, without Ray: the function and every value cross a pickle both
+    ways, and the worker running ``lose`` dies every time (a LostTask)."""
+
+    def __init__(self, lose: str) -> None:
+        self.lose = lose
+
+    def map(self, fn, *, shared, calls, progress=False, desc=""):
+        from orion_core.pipeline.fanout import LostTask
+
+        results = []
+        for call in calls:
+            if call[0] == self.lose:
+                results.append(LostTask(reason="NodeDiedError", detail="the node running it died"))
+                continue
+            fn_there, args = pickle.loads(pickle.dumps((fn, (*shared, *call))))
+            results.append(pickle.loads(pickle.dumps(fn_there(*args))))
+        return results
+
+
+def test_the_per_video_unit_fans_out_with_previews_and_lost_workers(shard_videos, tiny_config, tmp_path):
+    """One path for in-process and Ray: each video's tags and masks from one decode in its task, the previews drawn
+    from what the tasks hand back, a video whose worker kept dying recorded as ``worker_lost``."""
+    from orion_core.pipeline import objects_shard
+
+    videos = shard_videos[:2]
+    reports = objects_shard(videos, tiny_config, n_frames=8, tags_dir=tmp_path / "t", masks_dir=tmp_path / "m",
+                            progress=False, executor=_ShippedExecutor(lose=videos[1][0]))
+    for stage, report in reports.items():
+        (ok, lost) = report.records
+        assert (ok.status, ok.decodes, lost.status, lost.error) == ("done", 1, "failed", "worker_lost"), stage
+        assert report.preview_png is not None and report.preview_png.read_bytes()[:4] == b"\x89PNG"
+    assert reports["masks"].metadata()["max_decodes_per_video"] == 1
+    assert set(reports["masks"].devices) >= {"tagger", "detector", "segmenter", "tracker"}

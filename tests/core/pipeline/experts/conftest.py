@@ -183,3 +183,64 @@ def sam2_dir(tmp_path_factory) -> Path:
     model.save_pretrained(out)
     processor.save_pretrained(out)
     return out
+
+
+def tiny_sam3_config(px: int = 112, patch: int = 14):
+    """A Sam3VideoConfig at toy sizes: ViT 32-wide x 2 layers, 1-layer CLIP text tower, 1-layer DETR, SAM2-style
+    tracker 128-wide (its memory encoder hard-codes 64 output channels), detection thresholds at 0 so random
+    weights still propose objects."""
+    from transformers import (Sam3Config, Sam3DETRDecoderConfig, Sam3DETREncoderConfig, Sam3GeometryEncoderConfig,
+                              Sam3MaskDecoderConfig, Sam3TrackerVideoConfig, Sam3VideoConfig, Sam3VisionConfig,
+                              Sam3ViTConfig)
+    from transformers.models.sam3_tracker_video.configuration_sam3_tracker_video import (
+        Sam3TrackerVideoMaskDecoderConfig, Sam3TrackerVideoPromptEncoderConfig)
+
+    grid, fpn = px // patch, 128
+    levels = [[4 * grid] * 2, [2 * grid] * 2, [grid] * 2]
+    vit = Sam3ViTConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+                        image_size=px, patch_size=patch, window_size=grid // 2, global_attn_indexes=[1])
+    detector = Sam3Config(
+        vision_config=Sam3VisionConfig(backbone_config=vit, fpn_hidden_size=fpn, scale_factors=[4.0, 2.0, 1.0, 0.5],
+                                       backbone_feature_sizes=levels),
+        text_config=dict(vocab_size=64, hidden_size=32, intermediate_size=64, projection_dim=32, num_hidden_layers=1,
+                         num_attention_heads=4, max_position_embeddings=32, bos_token_id=0, eos_token_id=1),
+        geometry_encoder_config=Sam3GeometryEncoderConfig(hidden_size=fpn, num_layers=1, num_attention_heads=4,
+                                                          intermediate_size=64, mask_fuser_hidden_size=fpn,
+                                                          mask_fuser_num_layers=1),
+        detr_encoder_config=Sam3DETREncoderConfig(hidden_size=fpn, num_layers=1, num_attention_heads=4,
+                                                  intermediate_size=64),
+        detr_decoder_config=Sam3DETRDecoderConfig(hidden_size=fpn, num_layers=1, num_queries=4, num_attention_heads=4,
+                                                  intermediate_size=64),
+        mask_decoder_config=Sam3MaskDecoderConfig(hidden_size=fpn, num_upsampling_stages=2),
+    )
+    tracker = Sam3TrackerVideoConfig(
+        vision_config=dict(backbone_feature_sizes=levels, fpn_hidden_size=fpn),
+        prompt_encoder_config=Sam3TrackerVideoPromptEncoderConfig(hidden_size=fpn, image_size=px, patch_size=patch),
+        mask_decoder_config=Sam3TrackerVideoMaskDecoderConfig(hidden_size=fpn, mlp_dim=64, num_hidden_layers=1,
+                                                              num_attention_heads=2, iou_head_hidden_dim=32),
+        num_maskmem=2, memory_attention_hidden_size=fpn, memory_attention_num_layers=1,
+        memory_attention_feed_forward_hidden_size=64, memory_attention_rope_feat_sizes=[grid, grid],
+        memory_encoder_hidden_size=fpn, memory_encoder_output_channels=64, mask_downsampler_embed_dim=fpn,
+        memory_fuser_embed_dim=fpn, memory_fuser_intermediate_dim=64, memory_fuser_num_layers=1, image_size=px,
+    )
+    return Sam3VideoConfig(detector_config=detector, tracker_config=tracker, low_res_mask_size=4 * grid,
+                           score_threshold_detection=0.0, new_det_thresh=0.0, hotstart_delay=0), px
+
+
+@pytest.fixture(scope="session")
+def sam3_dir(tmp_path_factory) -> Path:
+    """A tiny Sam3VideoModel + Sam3VideoProcessor (letter-level CLIP tokenizer) saved with save_pretrained."""
+    import torch
+    from transformers import Sam2VideoVideoProcessor, Sam3ImageProcessor, Sam3VideoModel, Sam3VideoProcessor
+
+    torch.manual_seed(0)
+    config, px = tiny_sam3_config()
+    model = Sam3VideoModel(config)
+    tokenizer, _ = _char_bpe_tokenizer()
+    processor = Sam3VideoProcessor(image_processor=Sam3ImageProcessor(size={"height": px, "width": px}),
+                                   video_processor=Sam2VideoVideoProcessor(size={"height": px, "width": px}),
+                                   tokenizer=tokenizer, target_size=px)
+    out = tmp_path_factory.mktemp("sam3-tiny")
+    model.save_pretrained(out)
+    processor.save_pretrained(out)
+    return out

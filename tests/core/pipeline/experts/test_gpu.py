@@ -63,3 +63,27 @@ def test_sam2_on_cuda(sam2_dir):
     assert out_gpu.shape == (2, 4, 96, 112) and out_gpu.dtype == bool
     np.testing.assert_array_equal(out_gpu[:, 0], masks)
     assert (out_gpu == out_cpu).mean() > 0.95
+
+
+def test_batched_sam2_xmem_and_sam3_on_cuda(sam2_dir, sam3_dir):
+    """The trackers this change added run on the GPU under the pipeline's bf16 autocast and agree with the CPU."""
+    from orion_core.config import ComputeConfig
+    from orion_core.devices import autocast
+    from orion_core.pipeline.experts.xmem import XMemTracker
+    from orion_core.pipeline.experts.xmem_model import XMemArch, XMemNetwork
+
+    frames = np.random.default_rng(1).integers(0, 256, (4, 96, 112, 3), dtype=np.uint8)
+    masks = np.zeros((3, 96, 112), bool)
+    masks[0, 10:40, 10:50] = masks[1, 50:90, 60:100] = masks[2, 5:30, 70:110] = True
+    cpu, gpu = _both("tracker", tracker="sam2", tracker_path=str(sam2_dir))
+    assert type(gpu.model).__name__ == "BatchedSam2VideoModel"
+    assert (gpu.track(frames, masks) == cpu.track(frames, masks)).mean() > 0.95
+    with autocast("cuda", ComputeConfig()):
+        assert gpu.track(frames, masks).shape == (3, 4, 96, 112)
+        torch.manual_seed(0)
+        xmem = XMemTracker(network=XMemNetwork(XMemArch(base=8, key_layers=(1, 1, 1), value_layers=(1, 1, 1),
+                                                        key_dim=16, value_dim=32, hidden_dim=8)),
+                           device="cuda", size=96)
+        assert xmem.track(frames, masks).shape == (3, 4, 96, 112)
+        sam3 = build_expert("one_model", PipelineConfig(one_model="sam3", one_model_path=str(sam3_dir)), device="cuda")
+        assert all(m.shape == (96, 112) for o in sam3.segment_video(frames, ["ball"]) for m in o.masks.values())

@@ -1,4 +1,5 @@
-"""RAM++ and XMem have no installable implementation here: selecting them fails with a how-to, not a fake."""
+"""RAM++ has no installable implementation here: selecting it fails with a how-to, not a fake (XMem is written
+in-project now: tests/core/pipeline/experts/test_xmem.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from orion_core.pipeline.experts.ram_plus import ExpertUnavailableError
 
 @pytest.mark.parametrize("role, backend, protocol, alternative", [
     ("tagger", "ram_plus", "Tagger", "pipeline.tagger=clip"),
-    ("tracker", "xmem", "Tracker", "pipeline.tracker=sam2"),
 ])
 def test_unavailable_backend_explains_how_to_plug_one_in(role, backend, protocol, alternative):
     with pytest.raises(ExpertUnavailableError) as info:
