@@ -15,7 +15,9 @@ from .evaluation.assets import build_evaluation_assets
 from .objects.assets import keyframe_tags, object_masks
 from .partitions import shard_partitions
 from .resources import DvcResource, LocalStoreResource, OrionConfigResource
+from .recovery import dead_runs_sensor
 from .resources.deepspeed import DeepSpeedLauncher  # training: Pipes launcher + MLflow tracking
+from .resources.json_io import JsonIOManagerResource
 from .resources.mlflow import MlflowResource
 from .training.assets import training_assets, training_job
 
@@ -23,7 +25,8 @@ from .training.assets import training_assets, training_job
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     """The resources of this code location, configured from the environment now."""
     return {"orion": OrionConfigResource.from_env(), "store": LocalStoreResource.from_env(),
-            "dvc": DvcResource.from_env(), "mlflow": MlflowResource.from_env(), "deepspeed": DeepSpeedLauncher.from_env()}
+            "dvc": DvcResource.from_env(), "mlflow": MlflowResource.from_env(), "deepspeed": DeepSpeedLauncher.from_env(),
+            "io_manager": JsonIOManagerResource()}
 
 
 automation_sensor = dg.AutomationConditionSensorDefinition(
@@ -41,7 +44,7 @@ evaluation_assets = build_evaluation_assets(resources["orion"].load().eval.bench
 defs = dg.Definitions(
     assets=[raw_videos, video_manifest, filtered_dataset, keyframe_tags, object_masks, *training_assets,
             *evaluation_assets],
-    sensors=[raw_videos_sensor, automation_sensor],
+    sensors=[raw_videos_sensor, automation_sensor, dead_runs_sensor],
     jobs=[manifest_job, training_job],
     resources=resources,
 )

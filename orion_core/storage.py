@@ -15,9 +15,14 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def s3_client(endpoint_url: str | None = None):
-    """A boto3 S3 client; ``endpoint_url`` (or ``$AWS_ENDPOINT_URL_S3`` / ``$AWS_ENDPOINT_URL``) for non-AWS servers."""
+def s3_endpoint(endpoint_url: str | None = None) -> str | None:
+    """``endpoint_url``, else ``$AWS_ENDPOINT_URL_S3`` / ``$AWS_ENDPOINT_URL`` (None: AWS itself)."""
+    return endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+
+
+def s3_client(endpoint_url: str | None = None, *, config=None):
+    """A boto3 S3 client at :func:`s3_endpoint`; ``config``: a ``botocore.config.Config`` (timeouts, retries)."""
     import boto3
 
-    endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-    return boto3.client("s3", endpoint_url=endpoint, region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    return boto3.client("s3", endpoint_url=s3_endpoint(endpoint_url),
+                        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"), config=config)

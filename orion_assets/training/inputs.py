@@ -10,6 +10,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orion_core.contracts.digests import json_digest
+from orion_core.train.consumed import file_digests
 
 from ..partitions import SHARDS
 
@@ -27,6 +28,22 @@ def masks_index(object_masks: dict) -> tuple[dict[str, str | None], str]:
             index[video_id] = output
     # Mask-list paths are content addresses (config key + video digest), so the index digest versions the masks.
     return index, json_digest(sorted(index.items()))
+
+
+def per_video_inputs(filtered_dataset: dict, index: dict[str, str | None] | None) -> dict[str, dict]:
+    """The per-video inputs a stage consumes, ``{name: {video_id: digest}}``: the videos (md5 from the manifest the
+    filtered dataset was made of) and, for object stages, the mask lists (their seals). Another per-video input
+    (cached encoder features) is one more entry here."""
+    import json
+    from pathlib import Path
+
+    if "video_md5" not in filtered_dataset:
+        raise dg.Failure("filtered_dataset's output names no video_md5 file (made by an older version); "
+                         "re-materialize filtered_dataset")
+    inputs = {"video": json.loads(Path(filtered_dataset["video_md5"]).read_text())}
+    if index is not None:
+        inputs["masks"] = file_digests(index)
+    return inputs
 
 
 def raw_data_version(instance: dg.DagsterInstance) -> str:

@@ -74,6 +74,9 @@ class TrainConfig:
     """Steps of loss history the explosion test compares against (it starts once the window is full)."""
     log_every: int = 1
     """Optimizer steps between metric reports (JSON line / MLflow)."""
+    max_bad_fraction: float = 0.5
+    """The stage fails instead of exporting when more than this fraction of its optimizer steps overflowed
+    (non-finite gradients: DeepSpeed skipped the update) or of the samples it met were skipped as unusable."""
 
     def __post_init__(self) -> None:
         check_choice("train.schedule", self.schedule, ("cosine", "constant"))
@@ -89,6 +92,7 @@ class TrainConfig:
         check(self.explode_factor > 1.0, "train.explode_factor must be > 1")
         check(self.explode_window >= 2, "train.explode_window must be >= 2")
         check(self.log_every >= 1, "train.log_every must be >= 1")
+        check(0.0 <= self.max_bad_fraction < 1.0, "train.max_bad_fraction must be in [0, 1)")
 
     def stage(self, stage: int) -> StageConfig:
         """The recipe of training stage 1, 2 or 3."""

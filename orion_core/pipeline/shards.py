@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
@@ -31,14 +32,18 @@ from tqdm import tqdm
 
 from orion_core.config import OrionConfig
 from orion_core.contracts.digests import file_sha256, json_digest
+from orion_core.contracts.integrity import IntegrityError, reusable
+from orion_core.contracts.integrity import verify as integrity_verify
 from orion_core.contracts.masklist import MaskList, MaskListError
 from orion_core.video.errors import MissingFileError, VideoError
 
-from .errors import MissingTagsError, PipelineError
+from .errors import CorruptOutputError, MissingTagsError, PipelineError
 from .preview import masks_preview, tags_preview
 from .detect_segment_track import DetectSegmentTrack
 from .addresses import masks_key, masks_path, tags_key, tags_path
 from .tags import TagRecord
+
+logger = logging.getLogger(__name__)
 
 RECORDED_ERRORS = (VideoError, PipelineError, MaskListError)
 """Per-video failures that are recorded while the shard goes on."""
@@ -58,6 +63,8 @@ class VideoRecord:
     seconds_by_stage: dict[str, float] = field(default_factory=dict)
     output: Path | None = None
     """The tags / mask-list file of this video (None when failed)."""
+    recomputed: str | None = None
+    """Why a stored output was not reused although its address existed (it failed its integrity check)."""
 
 
 @dataclass
@@ -87,6 +94,7 @@ class ShardReport:
             "done": by_status["done"], "cached": by_status["cached"], "failed": by_status["failed"],
             "failed_reasons": dict(Counter(r.error for r in self.records if r.status == "failed")),
             "failed_videos": [r.video_id for r in self.records if r.status == "failed"][:50],
+            "recomputed_corrupt": [r.recomputed for r in self.records if r.recomputed][:50],
             "mean_objects": round(float(np.mean([r.objects for r in ok])), 3) if ok else 0.0,
             "mean_key_frames": round(float(np.mean([r.key_frames for r in ok])), 3) if ok else 0.0,
             "seconds_by_stage": {k: round(v / len(done), 4) for k, v in stages.items()} if done else {},
@@ -127,6 +135,13 @@ def _digest(path: Path) -> str:
     return file_sha256(path)
 
 
+def _corrupt(exc: IntegrityError) -> str:
+    """One line for a stored output that failed its check; said in the log now, kept in the shard's metadata."""
+    line = f"{exc.path}: {exc.reason}; moved aside as {exc.path.name}.corrupt and recomputed"
+    logger.warning(line)
+    return line
+
+
 def _preview_file(out_dir: Path, stage: str, key: str, records: list[VideoRecord], png: bytes | None) -> Path | None:
     if png is None:
         return None
@@ -149,7 +164,8 @@ def tag_shard(videos: Sequence[tuple[str, Path]], config: OrionConfig, *, n_fram
     def one(video_id: str, path: Path) -> VideoRecord:
         digest = _digest(path)
         target = tags_path(out_dir, key, digest)
-        if target.is_file():
+        corrupt: list[str] = []
+        if reusable(target, report=lambda exc: corrupt.append(_corrupt(exc))):
             tags, status = TagRecord.load(target), "cached"
         else:
             tags = dst.tag_video(str(path), n_frames=n_frames, video_digest=digest)
@@ -160,7 +176,8 @@ def tag_shard(videos: Sequence[tuple[str, Path]], config: OrionConfig, *, n_fram
         if len(shown) < config.pipeline.preview_videos:
             shown.append((path, tags))
         return VideoRecord(video_id=video_id, status=status, key_frames=len(tags.key_frames),
-                           seconds_by_stage=dict(tags.seconds_by_stage) if status == "done" else {}, output=target)
+                           seconds_by_stage=dict(tags.seconds_by_stage) if status == "done" else {}, output=target,
+                           recomputed=corrupt[0] if corrupt else None)
 
     records = _run_shard("tags", videos, one, progress)
     png = tags_preview(shown, decoder=config.video.decoder) if shown else None
@@ -168,15 +185,24 @@ def tag_shard(videos: Sequence[tuple[str, Path]], config: OrionConfig, *, n_fram
                        preview_png=_preview_file(out_dir, "tags", key, records, png), seconds=time.perf_counter() - start)
 
 
+def _verified(path: Path) -> Path:
+    """``path`` when it matches its seal; else a recorded per-video failure (keyframe_tags recomputes it)."""
+    try:
+        integrity_verify(path)
+    except IntegrityError as exc:
+        raise CorruptOutputError(str(exc)) from exc
+    return path
+
+
 def find_tags(tags_dir: Path, config: OrionConfig, video_digest: str, *, n_frames: int | None = None) -> TagRecord:
     """The tags ``tag_shard`` wrote for this video under this config (the most tagged frames if several n)."""
     if n_frames is not None:
         path = tags_path(tags_dir, tags_key(config, n_frames), video_digest)
         if path.is_file():
-            return TagRecord.load(path)
+            return TagRecord.load(_verified(path))
     else:
         wanted = config.pipeline.tagging_fields()
-        found = [TagRecord.load(p) for p in sorted(Path(tags_dir).glob(f"*/{video_digest}.tags.json"))]
+        found = [TagRecord.load(_verified(p)) for p in sorted(Path(tags_dir).glob(f"*/{video_digest}.tags.json"))]
         found = [t for t in found if {k: v for k, v in t.tagging.items() if k != "n_frames"} == wanted]
         if found:
             return max(found, key=lambda t: t.n_frames)
@@ -199,7 +225,8 @@ def mask_shard(videos: Sequence[tuple[str, Path]], config: OrionConfig, *, tags_
         key = masks_key(config, tags.config_key)
         keys.add(key)
         target = masks_path(out_dir, key, digest)
-        if target.is_file():
+        corrupt: list[str] = []
+        if reusable(target, report=lambda exc: corrupt.append(_corrupt(exc))):
             masks, status, seconds = MaskList.load(target), "cached", {}
         else:
             masks = dst.mask_video(str(path), tags)
@@ -210,7 +237,8 @@ def mask_shard(videos: Sequence[tuple[str, Path]], config: OrionConfig, *, tags_
         if len(shown) < config.pipeline.preview_videos:
             shown.append((path, masks))
         return VideoRecord(video_id=video_id, status=status, objects=masks.num_objects,
-                           key_frames=len(masks.key_frames), seconds_by_stage=seconds, output=target)
+                           key_frames=len(masks.key_frames), seconds_by_stage=seconds, output=target,
+                           recomputed=corrupt[0] if corrupt else None)
 
     records = _run_shard("masks", videos, one, progress)
     key = sorted(keys)[0] if len(keys) == 1 else masks_key(config, "mixed")
