@@ -5,6 +5,7 @@ import dagster as dg
 
 from orion_core.data.manifest import bad_file_lines, shard_manifest, shard_manifest_digest, summarize
 
+from ..automation import on_new_data
 from ..metadata import plain, png_markdown, table_md
 from ..partitions import shard_partitions
 from .observe import observation_metadata, register_shards, take_snapshot
@@ -28,7 +29,7 @@ def raw_videos(context) -> dg.ObserveResult:
 
 @dg.asset(
     partitions_def=shard_partitions, deps=[raw_videos], group_name="data", required_resource_keys=RESOURCES,
-    automation_condition=dg.AutomationCondition.eager(), retry_policy=IO_RETRY,
+    automation_condition=on_new_data(), retry_policy=IO_RETRY,
     check_specs=[dg.AssetCheckSpec(BAD_FRACTION_CHECK, asset="video_manifest", blocking=True,
                                    description="bad (undecodable) fraction of the shard <= data.max_bad_fraction")],
     description="Every video of the shard probed: duration, fps, size, codec, decodable? Bad ones listed with reasons.",
@@ -65,7 +66,7 @@ def video_manifest(context: dg.AssetExecutionContext):
 
 @dg.asset(
     ins={"video_manifest": dg.AssetIn(partition_mapping=dg.AllPartitionMapping())}, group_name="data",
-    required_resource_keys=RESOURCES | {"dvc"}, automation_condition=dg.AutomationCondition.eager(),
+    required_resource_keys=RESOURCES | {"dvc"}, automation_condition=on_new_data(),
     description="Quality + caption-similarity + concept-balance filtered training manifest (conversation format), "
                 "DVC-versioned.",
 )

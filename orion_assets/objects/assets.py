@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from ..automation import on_new_data
 from ..metadata import plain, png_markdown
 from ..partitions import shard_partitions
 
@@ -30,7 +31,7 @@ def _output(report, root: Path, orion, extra: dict | None = None) -> dg.Output:
 
 
 @dg.asset(partitions_def=shard_partitions, group_name="objects", required_resource_keys=RESOURCES,
-          automation_condition=dg.AutomationCondition.eager(),
+          automation_condition=on_new_data(),
           description="Per video: n sampled frames tagged, concrete nouns kept, key frames picked (theta_a, theta_b).")
 def keyframe_tags(context: dg.AssetExecutionContext, filtered_dataset: dict) -> dg.Output:
     from orion_core.pipeline.shards import tag_dataset_shard
@@ -42,7 +43,7 @@ def keyframe_tags(context: dg.AssetExecutionContext, filtered_dataset: dict) -> 
 
 
 @dg.asset(partitions_def=shard_partitions, group_name="objects", required_resource_keys=RESOURCES,
-          automation_condition=dg.AutomationCondition.eager(),
+          automation_condition=on_new_data(),
           description="Per video: boxes on key frames -> masks -> tracked over t_o frames -> mask lists (COCO RLE).")
 def object_masks(context: dg.AssetExecutionContext, filtered_dataset: dict, keyframe_tags: dict) -> dg.Output:
     from orion_core.eval.pipeline_quality import shard_quality
