@@ -20,6 +20,9 @@ import dagster as dg
 
 from orion_core.config import PROJECT_ROOT, ConfigError
 
+# Beta notices (observable source assets) would be the only lines before ours on every run.
+warnings.filterwarnings("ignore", category=getattr(dg, "BetaWarning", DeprecationWarning))
+
 from .data.observe import observe_now
 from .definitions import defs
 from .recovery import recover
@@ -136,7 +139,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(args) -> int:
-    warnings.filterwarnings("ignore", category=dg.BetaWarning) if hasattr(dg, "BetaWarning") else None
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "dagster_home"))
     # The one rule for preset + overrides (orion_core.config.settings_from_env), as in the Dagster code location.
     orion = OrionConfigResource.from_env(args.preset, args.overrides)

@@ -19,6 +19,8 @@ from typing import Callable
 
 import dagster as dg
 
+from .resources.mlflow import MlflowResource
+
 IN_PROGRESS = (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING)
 LOCAL_LAUNCHERS = ("DefaultRunLauncher", "SyncInMemoryRunLauncher")
 """Launchers whose runs execute as processes of this machine (the embedded instance, tests)."""
@@ -118,10 +120,9 @@ def _finished(instance: dg.DagsterInstance, run_id: str) -> bool:
 
 
 @dg.sensor(name="dead_runs_sensor", minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
-           required_resource_keys={"mlflow"},
            description="Marks runs whose process died as failed, frees their pool slots, ends their MLflow runs.")
-def dead_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
-    lines = recover(context.instance, context.resources.mlflow)
+def dead_runs_sensor(context: dg.SensorEvaluationContext, mlflow: MlflowResource) -> dg.SkipReason:
+    lines = recover(context.instance, mlflow)
     for line in lines:
         context.log.warning(line)
     return dg.SkipReason("; ".join(lines) if lines else "no dead runs")

@@ -29,16 +29,27 @@ class ServiceUnreachable(RuntimeError):
         super().__init__(f"{service} at {address} is unreachable: {cause}")
 
 
+def _chain(exc: BaseException):
+    """``exc``, what it wraps (urllib's ``reason``) and its causes/contexts, outermost first."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        reason = getattr(exc, "reason", None)
+        exc = reason if isinstance(reason, BaseException) else (exc.__cause__ or exc.__context__)
+
+
 def _cause(exc: BaseException) -> str:
-    """The short reason of a connection error ("connection refused", "timed out", "name not resolved")."""
-    inner = getattr(exc, "reason", None) or exc
-    if isinstance(inner, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(inner, (socket.timeout, TimeoutError)):
-        return "timed out"
-    if isinstance(inner, socket.gaierror):
-        return "host name not resolved"
-    text = str(inner).strip() or type(inner).__name__
+    """The short reason of a connection error ("connection refused", "timed out", "name not resolved"), looked
+    for through the wrappers client libraries put around it."""
+    for inner in _chain(exc):
+        if isinstance(inner, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(inner, (socket.timeout, TimeoutError)):
+            return "timed out"
+        if isinstance(inner, socket.gaierror):
+            return "host name not resolved"
+    text = str(exc).strip() or type(exc).__name__
     return " ".join(text.split())[:200]
 
 

@@ -13,25 +13,32 @@ from orion_core.config import OrionConfig, load_preset, settings_from_env
 
 
 class OrionConfigResource(dg.ConfigurableResource):
-    preset: str = "tiny-cpu"
-    """Preset name (configs/<preset>.yaml) or a YAML path (``$ORION_PRESET`` in :meth:`from_env`)."""
+    """Preset + overrides, resolved by :func:`orion_core.config.settings_from_env` when the config is loaded.
+
+    The environment layer is applied in :meth:`load`, not stored by :meth:`from_env`: a run config for this resource
+    rebuilds it from its schema (fields it does not name fall back to their defaults), so stored environment values
+    would silently vanish from any run launched with run config.
+    """
+
+    preset: str = ""
+    """Preset name (configs/<preset>.yaml) or a YAML path; empty = ``$ORION_PRESET``, else tiny-cpu."""
     overrides: list[str] = []
-    """Dotted overrides applied on top of the preset and :attr:`env_overrides`, e.g. ``["data.shard_size=8"]``."""
-    env_overrides: list[str] = []
-    """``$ORION_OVERRIDES`` (``;``-separated) as read by :meth:`from_env`; applied before :attr:`overrides`, so run
-    config adds to them instead of silently dropping them."""
+    """Dotted overrides applied on top of the preset and ``$ORION_OVERRIDES``, e.g. ``["data.shard_size=8"]``."""
 
     @classmethod
     def from_env(cls, preset: str | None = None, overrides: list[str] | tuple = ()) -> "OrionConfigResource":
-        """``preset`` / ``overrides`` (a command line's) layered on ``$ORION_PRESET`` / ``$ORION_OVERRIDES``."""
-        chosen, env_first = settings_from_env(preset, ())
-        return cls(preset=chosen, env_overrides=env_first, overrides=list(overrides))
+        """A command line's ``preset`` / ``overrides`` (none for the code location), layered on the environment."""
+        return cls(preset=preset or "", overrides=list(overrides))
+
+    def settings(self) -> tuple[str, list[str]]:
+        """``(preset, every override in the order applied)``."""
+        return settings_from_env(self.preset or None, self.overrides)
 
     def all_overrides(self) -> list[str]:
-        return [*self.env_overrides, *self.overrides]
+        return self.settings()[1]
 
     def load(self) -> OrionConfig:
-        return load_preset(self.preset, self.all_overrides())
+        return load_preset(*self.settings())
 
     def metadata(self) -> dict:
         """What every asset records so results can be traced to the exact config that made them."""
