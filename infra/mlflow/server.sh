@@ -6,6 +6,7 @@
 #   MLFLOW_ARTIFACTS         artifact destination, e.g. s3://bucket/mlflow (required)
 #   MLFLOW_AUTH_DB_URI       users/permissions store, e.g. postgresql://user:pass@host/mlflow_auth (required)
 #   MLFLOW_AUTH_ADMIN_PASSWORD  password of the admin user created on first start (required on first start)
+#   MLFLOW_FLASK_SERVER_SECRET_KEY  a random secret, the same for every replica (the auth app's CSRF protection)
 #   MLFLOW_HOST              interface to bind (default 127.0.0.1; set 0.0.0.0 only behind a proxy/ingress
 #                            that terminates TLS: basic auth sends the password with every request)
 #   MLFLOW_AUTH_CONFIG_DIR   where the generated auth config is written (default ~/.config/mlflow, owner-only)
@@ -15,6 +16,7 @@
 set -euo pipefail
 : "${MLFLOW_DB_URI:?postgresql://user:pass@host/mlflow}" "${MLFLOW_ARTIFACTS:?s3://bucket/mlflow}"
 : "${MLFLOW_AUTH_DB_URI:?postgresql://user:pass@host/mlflow_auth (users and permissions)}"
+: "${MLFLOW_FLASK_SERVER_SECRET_KEY:?a random secret shared by every replica (CSRF protection)}"
 # The auth config names the auth database (credentials included): written owner-only, rewritten at each start.
 auth_dir="${MLFLOW_AUTH_CONFIG_DIR:-$HOME/.config/mlflow}"
 mkdir -p "$auth_dir" && chmod 700 "$auth_dir"

@@ -61,15 +61,17 @@ def killed_then_rerun(tiny_world, tmp_path_factory):
     finally:
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
-    instance = dg.DagsterInstance.from_config(str(root / "dagster_home"))
-    left = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
-    assert left, "the kill should leave the stage-1 run STARTED (the fault this test reproduces)"
-    try:
-        second = subprocess.run(MAIN, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500,
-                                start_new_session=True)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"the re-run after a kill did not finish by itself:\n{(exc.stdout or b'')[-3000:]!r}")
-    return root, env, instance, [r.run_id for r in left], second
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", env["DAGSTER_HOME"])  # dagster.yaml reads its storage folder from it
+        instance = dg.DagsterInstance.get()
+        left = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+        assert left, "the kill should leave the stage-1 run STARTED (the fault this test reproduces)"
+        try:
+            second = subprocess.run(MAIN, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500,
+                                    start_new_session=True)
+        except subprocess.TimeoutExpired as exc:
+            pytest.fail(f"the re-run after a kill did not finish by itself:\n{(exc.stdout or b'')[-3000:]!r}")
+        yield root, env, instance, [r.run_id for r in left], second
 
 
 def test_killed_run_never_blocks_the_next(killed_then_rerun):
