@@ -1,8 +1,8 @@
 """One training stage as the stage assets run it: inputs -> MLflow run -> Pipes-launched DeepSpeed job -> model version.
 
 The checkpoint lives at a content address (``<store>/stageN_checkpoint/<digest>/``) whose digest covers the stage,
-the effective config, the input data digests, the parent checkpoint and the world size (ZeRO states are
-partitioned per rank, so a resume needs the same world size). Re-materializing with the same inputs
+the effective config, what it consumes (``orion_core.train.consumed``), the parent checkpoint and the world size
+(ZeRO states are partitioned per rank, so a resume needs the same world size). Re-materializing with the same inputs
 reuses a registered checkpoint; a half-finished one (cancelled run) resumes from its ``deepspeed/`` states.
 """
 
@@ -35,6 +35,7 @@ def train_stage(context: dg.AssetExecutionContext, *, stage: int, filtered_datas
                 object_masks: dict | None = None, parent: dict | None = None) -> dg.Output:
     """Train stage ``stage`` (object stages get ``object_masks``, stages 2-3 the ``parent`` checkpoint's output)."""
     res = context.resources
+    res.mlflow.check()  # an unreachable server: one line, before any folder or run is made
     config = res.orion.load()
     index, masks_digest = _mask_inputs(context.instance, filtered_dataset, object_masks)
     # Exactly what the stage consumes (its samples and their per-video inputs): a change that keeps them keeps it.
