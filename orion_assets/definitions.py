@@ -25,8 +25,8 @@ from .training.assets import training_assets, training_job
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     """The resources of this code location, configured from the environment now."""
     return {"orion": OrionConfigResource.from_env(), "store": LocalStoreResource.from_env(),
-            "dvc": DvcResource.from_env(), "mlflow": MlflowResource.from_env(), "deepspeed": DeepSpeedLauncher.from_env(),
-            "io_manager": JsonIOManagerResource()}
+            "dvc": DvcResource.from_env(), "mlflow": MlflowResource.from_env(),
+            "deepspeed": DeepSpeedLauncher.from_env(), "io_manager": JsonIOManagerResource()}
 
 
 automation_sensor = dg.AutomationConditionSensorDefinition(

@@ -182,7 +182,9 @@ class MlflowResource(dg.ConfigurableResource):
         return ended
 
     def end_orphaned_runs(self, dagster_run_over, status: str = "KILLED") -> list[tuple[str, str]]:
-        """End RUNNING MLflow runs whose Dagster run is over (``dagster_run_over(id)``); ``[(dagster id, mlflow id)]``."""
+        """End RUNNING MLflow runs whose Dagster run is over (``dagster_run_over(id)``).
+
+        Returns ``[(dagster run id, MLflow run id)]``."""
         client = self.client()
         ended = []
         for run in self._running(client):

@@ -78,7 +78,8 @@ def killed_then_rerun(tiny_world, tmp_path_factory):
 def test_killed_run_never_blocks_the_next(killed_then_rerun):
     root, env, instance, left, second = killed_then_rerun
     out = second.stdout
-    assert "benchmark_scores [synthetic]: ok" in out and "stage3_checkpoint: ok" in out, out[-4000:] + second.stderr[-2000:]
+    assert "benchmark_scores [synthetic]: ok" in out and "stage3_checkpoint: ok" in out, \
+        out[-4000:] + second.stderr[-2000:]
     assert f"run {left[0][:8]}" in out and "marked failed, pool slots freed" in out
     assert "Traceback" not in out + second.stderr
     in_progress = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING]

@@ -86,7 +86,8 @@ def test_a_changed_mask_list_is_recomputed_not_reused(shard_videos, tiny_config,
     tag_shard(one, tiny_config, n_frames=8, out_dir=tags_dir, progress=False)
     first = mask_shard(one, tiny_config, tags_dir=tags_dir, out_dir=masks_dir, progress=False).records[0]
     path, good = first.output, first.output.read_bytes()
-    for damage in (lambda b: b.replace(b'"counts":"', b'"counts":"Z', 1), lambda b: b[:30] + b"\xff\xfe\xfd\xfc" + b[34:]):
+    damages = (lambda b: b.replace(b'"counts":"', b'"counts":"Z', 1), lambda b: b[:30] + b"\xff\xfe\xfd\xfc" + b[34:])
+    for damage in damages:
         path.write_bytes(damage(good))
         report = mask_shard(one, tiny_config, tags_dir=tags_dir, out_dir=masks_dir, progress=False)
         record = report.records[0]
