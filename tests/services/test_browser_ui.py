@@ -17,7 +17,9 @@ from tests.conftest import ROOT
 from tests.assets.training.helpers import dagster_dev, env_for, graph_assets, materialize_upstream, training_resources, \
     wait_for
 
-pytestmark = [pytest.mark.services, pytest.mark.slow]
+# Upstream assets, three training jobs and an evaluation run before the browser even starts: on a loaded 2-core
+# machine that can pass the suite's 900 s per-test limit, which is a guess about speed, not a condition.
+pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.timeout(3600)]
 
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM = "/usr/bin/chromium"

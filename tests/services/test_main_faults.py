@@ -24,7 +24,8 @@ import pytest
 from tests.assets.training.helpers import env_for, job_processes, wait_for, write_instance_yaml
 from tests.conftest import ROOT
 
-pytestmark = [pytest.mark.services, pytest.mark.slow]
+# Two whole `main` runs in the first test's set-up: the suite's 900 s per-test limit is a guess about speed.
+pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.timeout(3600)]
 
 WORLD = ["world.num_pretrain=6", "world.num_instruct=4", "world.num_benchmark=4", "world.num_long=1",
          "world.num_corrupt=2"]
