@@ -9,10 +9,12 @@ import sys
 
 from tests.conftest import ROOT, free_port
 
+# The group as init_distributed makes it, without DeepSpeed's own init (which JIT-loads a shared-memory op and has
+# nothing to do with where the store listens).
 PROBE = """
 import json, psutil
-from orion_core.train.engine import init_distributed
-init_distributed()
+from orion_core.train.engine import _init_group_on_master_addr
+_init_group_on_master_addr(backend="gloo")
 print(json.dumps(sorted({c.laddr.ip for c in psutil.Process().net_connections("tcp") if c.status == "LISTEN"})))
 """
 
