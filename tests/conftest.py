@@ -45,6 +45,8 @@ def state_fingerprint(paths=USER_STATE) -> dict[str, tuple[int, int]]:
     for top in paths:
         files = [top] if top.is_file() else (sorted(p for p in top.rglob("*") if p.is_file()) if top.is_dir() else [])
         for path in files:
+            if path == ROOT / "dagster_home" / "dagster.yaml":  # tracked configuration, not state
+                continue
             stat = path.stat()
             found[str(path)] = (stat.st_size, stat.st_mtime_ns)
     return found
