@@ -20,7 +20,9 @@ from .objects.assets import keyframe_tags, object_masks
 from .objects.features import frame_features
 from .partitions import shard_partitions
 from .resources import DvcResource, OrionConfigResource
+from .recovery import dead_runs_sensor
 from .resources.deepspeed import DeepSpeedLauncher  # training: Pipes launcher + MLflow tracking
+from .resources.json_io import JsonIOManagerResource
 from .resources.mlflow import MlflowResource
 from .resources.output_store import S3StoreResource, store_from_env
 from .resources.store_io import StoreIOManager
@@ -33,15 +35,16 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     """The resources of this code location, configured from the environment now.
 
     ``$ORION_STORE=s3://...`` selects the shared store, ``$ORION_RAY_ADDRESS`` per-video Ray tasks and
-    ``$ORION_RAY_JOBS_ADDRESS`` training as Ray jobs; without them everything runs on this machine.
+    ``$ORION_RAY_JOBS_ADDRESS`` training as Ray jobs; without them everything runs on this machine. Asset values are
+    JSON either way; with the shared store they also publish / fetch the store outputs they point at.
     """
     launcher = RayTrainLauncher.from_env() if os.environ.get("ORION_RAY_JOBS_ADDRESS") else DeepSpeedLauncher.from_env()
     store = store_from_env()
-    resources = {"orion": OrionConfigResource.from_env(), "store": store, "ray": RayClusterResource.from_env(),
-                 "dvc": DvcResource.from_env(), "mlflow": MlflowResource.from_env(), "deepspeed": launcher}
-    if isinstance(store, S3StoreResource):  # asset values publish / fetch the store outputs they point at
-        resources["io_manager"] = StoreIOManager(base_dir=str(Path(store.cache) / "_dagster_io"), store=store)
-    return resources
+    io_manager = (StoreIOManager(base_dir=str(Path(store.cache) / "_dagster_io"), store=store)
+                  if isinstance(store, S3StoreResource) else JsonIOManagerResource())
+    return {"orion": OrionConfigResource.from_env(), "store": store, "ray": RayClusterResource.from_env(),
+            "dvc": DvcResource.from_env(), "mlflow": MlflowResource.from_env(), "deepspeed": launcher,
+            "io_manager": io_manager}
 
 
 automation_sensor = dg.AutomationConditionSensorDefinition(
@@ -58,6 +61,7 @@ _preset = resources["orion"].load()
 evaluation_assets = build_evaluation_assets(_preset.eval.benchmarks)
 table4_assets = build_table4_assets(_preset.eval.ablation_seeds)
 
+
 def build_executor() -> dg.ExecutorDefinition | None:
     """``$ORION_EXECUTOR=k8s``: every step in its own Kubernetes pod (dagster-k8s; what infra/helm selects);
     otherwise Dagster's default (multiprocess)."""
@@ -71,7 +75,7 @@ def build_executor() -> dg.ExecutorDefinition | None:
 defs = dg.Definitions(
     assets=[raw_videos, video_manifest, filtered_dataset, keyframe_tags, object_masks, frame_features, *training_assets,
             *evaluation_assets, *table4_assets],
-    sensors=[raw_videos_sensor, automation_sensor],
+    sensors=[raw_videos_sensor, automation_sensor, dead_runs_sensor],
     jobs=[manifest_job, training_job,
           dg.define_asset_job("table4_job", selection=dg.AssetSelection.groups("table4"),
                               description="Table 4 with controls: every variant x seed run, then the summary.")],

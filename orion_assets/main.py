@@ -18,15 +18,20 @@ from pathlib import Path
 
 import dagster as dg
 
-from orion_core.config import PROJECT_ROOT, load_preset
+from orion_core.config import PROJECT_ROOT, ConfigError
+
+# Beta notices (observable source assets) would be the only lines before ours on every run.
+warnings.filterwarnings("ignore", category=getattr(dg, "BetaWarning", DeprecationWarning))
 
 from .data.observe import observe_now
 from .definitions import defs
+from .recovery import recover
 from .resources import OrionConfigResource
 
 
-# The console shows this script's one line per step; every event is still in the Dagster UI.
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# The console shows this script's one line per step (and one per failure); every event, stack traces included, is
+# still in the Dagster UI. --debug restores Dagster's console log.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def _say(msg: str) -> None:
@@ -89,41 +94,109 @@ def partition_keys(partitions_def, snap, config) -> list[str | None]:
     return wanted or list(keys)  # benchmarks: the preset's; other static partitions (Table 4 runs): every one
 
 
+def preflight(config, resources) -> None:
+    """Every service the graph will need answers, checked in seconds before any work starts
+    (:class:`orion_core.preflight.ServiceUnreachable` names the one that does not)."""
+    resources["mlflow"].check()
+    if resources["dvc"].available():
+        resources["dvc"].check_remote()
+    if config.data.source.startswith("s3://"):
+        from orion_core.preflight import check_s3
+
+        check_s3(config.data.source, endpoint_url=config.data.s3_endpoint_url, service="S3 data source")
+
+
+def _failure_lines(result) -> list[str]:
+    """One line per failed step: its key and the first line of its error (the stack trace is in the Dagster UI)."""
+    lines = []
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error if event.step_failure_data else None
+        message = (error.message if error else "failed").strip().splitlines()
+        lines.append(f"{event.step_key}: {message[0] if message else 'failed'}")
+    return lines
+
+
+def _blocked_lines(result) -> list[str]:
+    """For a shard that failed the bad-fraction check: the verdict and one line per bad file."""
+    from .data.assets import BAD_FRACTION_CHECK
+
+    lines = []
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.check_name == BAD_FRACTION_CHECK and not evaluation.passed:
+            meta = evaluation.metadata
+            lines.append(f"bad fraction {meta['bad_fraction'].value:.0%} over the limit {meta['limit'].value:.0%}; "
+                         "this shard stays out of the dataset, the others go on. Bad files:")
+            lines += [f"  {line}" for line in meta["bad_files"].value.splitlines()]
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orion_assets.main", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--preset", default=defs.resources['orion'].preset)
+    parser.add_argument("--preset", default=None, help="preset name or YAML path (default: $ORION_PRESET, else "
+                                                       "tiny-cpu); $ORION_OVERRIDES apply under the command line's")
     parser.add_argument("--group", action="append", default=None,
                         help=f"materialize only this asset group (repeatable); the experiment groups "
                              f"{list(EXPERIMENT_GROUPS)} run only when named (their inputs must be materialized)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and Dagster's own console log")
     parser.add_argument("overrides", nargs="*", help="config overrides key=value")
     args = parser.parse_args(argv)
-    warnings.filterwarnings("ignore", category=dg.BetaWarning) if hasattr(dg, "BetaWarning") else None
+    try:
+        return _main(args)
+    except Exception as exc:  # a user-facing command: one clear line; --debug shows the traceback
+        if args.debug:
+            raise
+        _say(f"error: {type(exc).__name__}: {' '.join(str(exc).split())[:500]}  (--debug for the traceback)")
+        return 2 if isinstance(exc, ConfigError) else 1
+
+
+def _main(args) -> int:
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "dagster_home"))
-    config = load_preset(args.preset, args.overrides)
-    orion = OrionConfigResource(preset=args.preset, overrides=list(args.overrides))
+    # The one rule for preset + overrides (orion_core.config.settings_from_env), as in the Dagster code location.
+    orion = OrionConfigResource.from_env(args.preset, args.overrides)
+    config = orion.load()
     resources = {**(defs.resources or {}), "orion": orion}  # the same resources the UI uses, preset from the CLI
     store, dvc = resources["store"], resources["dvc"]
+    preflight(config, resources)
     started = time.time()
-    ensure_raw_data(config, dvc)
     instance = dg.DagsterInstance.get()
+    for line in recover(instance, resources["mlflow"]):  # runs a killed `make run` left STARTED would block us
+        _say(line)
+    ensure_raw_data(config, dvc)
     snap, added = observe_now(instance, config, store)
     _say(f"raw_videos: data version {snap.version}, {len(snap.media)} media files in {len(snap.shards)} shards"
          + (f" ({len(added)} new)" if added else ""))
     graph = defs.get_repository_def().asset_graph
     assets = list(defs.assets)
+    run_config = {} if args.debug else QUIET
+    blocked: list[str] = []
     for keys, partitions_def in plan(graph, groups=tuple(args.group) if args.group else None):
         names = ", ".join(k.to_user_string() for k in keys)
         for shard in partition_keys(partitions_def, snap, config):
             t0 = time.time()
             result = dg.materialize(assets, selection=keys, partition_key=shard, instance=instance,
                                     resources=resources, raise_on_error=False, tags={"orion/source": "main"},
-                                    run_config=QUIET)
+                                    run_config=run_config)
             status = "ok" if result.success else "FAILED"
-            _say(f"{names}{f' [{shard}]' if shard else ''}: {status} in {time.time() - t0:.1f}s (run {result.run_id[:8]})")
+            where = f" [{shard}]" if shard else ""
+            check_lines = [] if result.success else _blocked_lines(result)
+            if check_lines:
+                status = "BLOCKED"
+            _say(f"{names}{where}: {status} in {time.time() - t0:.1f}s (run {result.run_id[:8]})")
+            if check_lines:  # a bad shard: say which files, leave it out, go on with the others
+                blocked.append(shard)
+                for line in check_lines:
+                    _say(f"  {line}")
+                continue
             if not result.success:
-                _say("a step failed; open the Dagster UI (below) for its logs, fix, and re-run - finished work is kept")
+                for line in _failure_lines(result):
+                    _say(f"  {line}")
+                _say("a step failed; its logs are in the Dagster UI (below); fix and re-run - finished work is kept")
                 _where_to_look(instance)
                 return 1
+    if blocked:
+        _say(f"finished without the blocked shard(s) {blocked}: fix or remove their bad files and re-run")
+        _where_to_look(instance)
+        return 1
     _say(f"all assets materialized in {time.time() - started:.0f}s")
     _where_to_look(instance)
     return 0

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from orion_core.config import PROJECT_ROOT
+from orion_core.contracts.integrity import add_to_tree_seal, is_tree_sealed
 
 LINEAGE_FILE = "lineage.json"
 MODEL_NAME = "videoorion-stage{stage}"
@@ -164,6 +165,8 @@ class CheckpointLineage:
         path = Path(directory) / LINEAGE_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+        if is_tree_sealed(directory):  # a sealed checkpoint export: the lineage becomes part of what is verified
+            add_to_tree_seal(directory, path)
         return path
 
 

@@ -30,13 +30,21 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 def _usage() -> str:
     width = max(len(n) for n in COMMANDS)
-    lines = ["usage: orion <command> [args]   (orion <command> --help for details)", "", "commands:"]
+    lines = ["usage: orion <command> [args] [--debug]   (orion <command> --help for details; --debug: tracebacks)",
+             "", "commands:"]
     lines += [f"  {name.ljust(width)}  {help_}" for name, (_, help_) in COMMANDS.items()]
     return "\n".join(lines)
 
 
+def one_line(exc: BaseException) -> str:
+    """An error as one line: its type and message, whitespace folded (the traceback is for ``--debug``)."""
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv  # any command: show the traceback instead of one line
+    argv = [a for a in argv if a != "--debug"]
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_usage())
         return 0
@@ -44,8 +52,18 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"orion: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[name][0])
-    return int(module.main(rest) or 0)
+    from orion_core.config import ConfigError
+
+    try:
+        module = importlib.import_module(COMMANDS[name][0])
+        return int(module.main(rest) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a user error (bad config, missing or corrupt file) is one line, not a traceback
+        if debug:
+            raise
+        print(f"orion {name}: error: {one_line(exc)}  (--debug for the traceback)", file=sys.stderr)
+        return 2 if isinstance(exc, ConfigError) else 1
 
 
 if __name__ == "__main__":

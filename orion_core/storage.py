@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from orion_core.contracts.integrity import SEAL_SUFFIX, seal_path
+
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
     """``s3://bucket/some/key`` -> ("bucket", "some/key")."""
@@ -18,12 +20,17 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def s3_client(endpoint_url: str | None = None):
-    """A boto3 S3 client; ``endpoint_url`` (or ``$AWS_ENDPOINT_URL_S3`` / ``$AWS_ENDPOINT_URL``) for non-AWS servers."""
+def s3_endpoint(endpoint_url: str | None = None) -> str | None:
+    """``endpoint_url``, else ``$AWS_ENDPOINT_URL_S3`` / ``$AWS_ENDPOINT_URL`` (None: AWS itself)."""
+    return endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+
+
+def s3_client(endpoint_url: str | None = None, *, config=None):
+    """A boto3 S3 client at :func:`s3_endpoint`; ``config``: a ``botocore.config.Config`` (timeouts, retries)."""
     import boto3
 
-    endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-    return boto3.client("s3", endpoint_url=endpoint, region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    return boto3.client("s3", endpoint_url=s3_endpoint(endpoint_url),
+                        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"), config=config)
 
 
 # ---- a local folder mirrored to an S3 prefix: the shared output store's data plane -------------------------
@@ -61,7 +68,13 @@ class S3Mirror:
         return _cached_client(self.endpoint_url)
 
     def publish(self, path: str | os.PathLike, *, run: str = "") -> None:
-        """Upload the local file ``path`` to its key (``run`` recorded in the object's metadata)."""
+        """Upload the local file ``path`` to its key (``run`` recorded in the object's metadata). Its integrity seal
+        (``<name>.sha256``, :mod:`orion_core.contracts.integrity`) goes first when it has one, so a reader that sees
+        the file can always verify it."""
+        seal = seal_path(path)
+        if seal.is_file():
+            bucket, key = self.key(seal)
+            self._client().upload_file(str(seal), bucket, key, ExtraArgs={"Metadata": {PUBLISHED_BY: run}})
         bucket, key = self.key(path)
         self._client().upload_file(str(path), bucket, key, ExtraArgs={"Metadata": {PUBLISHED_BY: run}})
 
@@ -79,11 +92,14 @@ class S3Mirror:
         return head.get("Metadata", {}).get(PUBLISHED_BY, "")
 
     def fetch(self, path: str | os.PathLike) -> str | None:
-        """Make ``path`` present locally from S3; returns :meth:`published_by`, None (and nothing local) if absent."""
+        """Make ``path`` (and its seal, when one was published) present locally from S3; returns
+        :meth:`published_by`, None (and nothing local) if absent."""
         run = self.published_by(path)
         if run is None:
             return None
         if not Path(path).is_file():
+            if self.published_by(seal_path(path)) is not None:
+                self._download(seal_path(path))
             self._download(path)
         return run
 
@@ -97,7 +113,7 @@ class S3Mirror:
     def publish_tree(self, folder: str | os.PathLike, *, run: str = "") -> int:
         """Upload every file under ``folder``, then its :data:`COMPLETE` marker; returns how many files."""
         files = [p for p in sorted(Path(folder).rglob("*")) if p.is_file() and p.name != COMPLETE
-                 and not p.name.endswith((".tmp", ".part"))]
+                 and not p.name.endswith((".tmp", ".part")) and not _is_seal_of_a_file(p)]  # seals go with their file
         for file in files:
             self.publish(file, run=run)
         bucket, key = self.key(Path(folder) / COMPLETE)
@@ -116,6 +132,10 @@ class S3Mirror:
                 if relative != COMPLETE and not (Path(folder) / relative).is_file():
                     self._download(Path(folder) / relative)
         return True
+
+
+def _is_seal_of_a_file(path: Path) -> bool:
+    return path.name.endswith(SEAL_SUFFIX) and path.with_name(path.name[:-len(SEAL_SUFFIX)]).is_file()
 
 
 _CLIENTS: dict[str | None, object] = {}

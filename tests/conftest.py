@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -16,8 +17,52 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 os.environ.setdefault("NLTK_DATA", str(ROOT / ".orion" / "nltk_data"))
-# Tests never touch the developer's own store or Dagster instance.
 os.environ.setdefault("ORION_MD5_CACHE", "/tmp/orion-test-md5-cache.json")
+
+# Tests never touch the user's state: whatever the shell (or `make test`, which exports DAGSTER_HOME=dagster_home)
+# says, every default store points into this session's own folder, set now, before any test module imports
+# orion_assets.definitions (which builds its resources from the environment) or starts a server that inherits it.
+# USER_STATE is checked unchanged at the end of the session (user_state_untouched below).
+TEST_STATE = Path(tempfile.mkdtemp(prefix="orion-test-state-"))
+(TEST_STATE / "dagster_home").mkdir()
+shutil.copy(ROOT / "dagster_home" / "dagster.yaml", TEST_STATE / "dagster_home" / "dagster.yaml")
+(TEST_STATE / "mlflow").mkdir()
+os.environ.update({
+    "DAGSTER_HOME": str(TEST_STATE / "dagster_home"), "ORION_STORE": str(TEST_STATE / "store"),
+    "ORION_STORE_CACHE": str(TEST_STATE / "store-cache"),
+    "ORION_MLFLOW_URI": f"sqlite:///{TEST_STATE / 'mlflow' / 'mlflow.db'}",
+    "ORION_MLFLOW_ARTIFACTS": str(TEST_STATE / "mlflow" / "artifacts"), "ORION_DVC_REPO": str(TEST_STATE / "dvcproj"),
+})
+os.environ.pop("MLFLOW_TRACKING_URI", None)
+for _name in ("ORION_PRESET", "ORION_OVERRIDES"):  # tests choose their own config
+    os.environ.pop(_name, None)
+USER_STATE = [ROOT / ".orion" / "mlflow", ROOT / ".orion" / "store", ROOT / ".orion" / "store-cache",
+              ROOT / "dagster_home", ROOT / "data", ROOT / "dvc.lock"]
+
+
+def state_fingerprint(paths=USER_STATE) -> dict[str, tuple[int, int]]:
+    """(size, mtime_ns) of every file under ``paths``: what `make run` left for the user."""
+    found = {}
+    for top in paths:
+        files = [top] if top.is_file() else (sorted(p for p in top.rglob("*") if p.is_file()) if top.is_dir() else [])
+        for path in files:
+            if path == ROOT / "dagster_home" / "dagster.yaml":  # tracked configuration, not state
+                continue
+            stat = path.stat()
+            found[str(path)] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def user_state_untouched():
+    """The whole session leaves the user's registry, aliases, store, Dagster instance and DVC outputs as they were
+    (a test writing there fails the session at its end, naming the files)."""
+    before = state_fingerprint()
+    yield
+    after = state_fingerprint()
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    shutil.rmtree(TEST_STATE, ignore_errors=True)
+    assert not changed, f"the tests changed the user's state: {changed[:20]}"
 
 
 def free_port() -> int:

@@ -3,8 +3,9 @@
 
 import dagster as dg
 
-from orion_core.data.manifest import shard_manifest, shard_manifest_digest, summarize
+from orion_core.data.manifest import bad_file_lines, shard_manifest, shard_manifest_digest, summarize
 
+from ..automation import on_new_data
 from ..metadata import plain, png_markdown, table_md
 from ..partitions import shard_partitions
 from .observe import observation_metadata, register_shards, take_snapshot
@@ -28,7 +29,7 @@ def raw_videos(context) -> dg.ObserveResult:
 
 @dg.asset(
     partitions_def=shard_partitions, deps=[raw_videos], group_name="data", required_resource_keys=RESOURCES,
-    automation_condition=dg.AutomationCondition.eager(), retry_policy=IO_RETRY,
+    automation_condition=on_new_data(), retry_policy=IO_RETRY,
     check_specs=[dg.AssetCheckSpec(BAD_FRACTION_CHECK, asset="video_manifest", blocking=True,
                                    description="bad (undecodable) fraction of the shard <= data.max_bad_fraction")],
     description="Every video of the shard probed: duration, fps, size, codec, decodable? Bad ones listed with reasons.",
@@ -45,24 +46,27 @@ def video_manifest(context: dg.AssetExecutionContext):
     rows, cached = shard_manifest(snap, shard, config, path)
     summary = summarize(rows)
     bad = [r for r in rows if not r["ok"]]
+    limit = config.data.max_bad_fraction
+    blocked = summary["bad_fraction"] > limit
     yield dg.Output(
-        {"path": str(path), "data_version": snap.version, "shard": shard},
+        # ``blocked``: this shard failed the bad-fraction check; filtered_dataset leaves it out, the others flow on.
+        {"path": str(path), "data_version": snap.version, "shard": shard, "blocked": blocked},
         data_version=dg.DataVersion(digest),
         metadata={**orion.metadata(), **{k: plain(v) for k, v in summary.items()}, "cached": cached,
                   "output_path": str(path), "raw_data_version": snap.version,
                   "bad_videos": table_md(bad, ["relpath", "error"])},
     )
-    limit = config.data.max_bad_fraction
     yield dg.AssetCheckResult(
-        check_name=BAD_FRACTION_CHECK, passed=summary["bad_fraction"] <= limit,
-        metadata={"bad_fraction": summary["bad_fraction"], "limit": limit, "bad": summary["bad"]},
+        check_name=BAD_FRACTION_CHECK, passed=not blocked,
+        metadata={"bad_fraction": summary["bad_fraction"], "limit": limit, "bad": summary["bad"],
+                  "bad_files": dg.MetadataValue.text("\n".join(bad_file_lines(rows)) or "none")},
         description=f"{summary['bad']} of {summary['videos']} videos undecodable (limit {limit:.0%})",
     )
 
 
 @dg.asset(
     ins={"video_manifest": dg.AssetIn(partition_mapping=dg.AllPartitionMapping())}, group_name="data",
-    required_resource_keys=RESOURCES | {"dvc"}, automation_condition=dg.AutomationCondition.eager(),
+    required_resource_keys=RESOURCES | {"dvc"}, automation_condition=on_new_data(),
     description="Quality + caption-similarity + concept-balance filtered training manifest (conversation format), "
                 "DVC-versioned.",
 )
@@ -75,6 +79,11 @@ def filtered_dataset(context: dg.AssetExecutionContext, video_manifest: dict) ->
     config = orion.load()
     if isinstance(video_manifest.get("path"), str):  # the IO manager hands over a lone partition's value bare
         video_manifest = {video_manifest["shard"]: video_manifest}
+    # A shard over the bad-fraction limit stays out (its check failed); every other shard flows on.
+    blocked = sorted(shard for shard, value in video_manifest.items() if value.get("blocked"))
+    video_manifest = {shard: value for shard, value in video_manifest.items() if shard not in blocked}
+    if not video_manifest:
+        raise dg.Failure(f"every shard is blocked by {BAD_FRACTION_CHECK}: {blocked}")
     rows = merge_manifests(video_manifest[shard]["path"] for shard in sorted(video_manifest))
     data_versions = sorted({p["data_version"] for p in video_manifest.values()})
     if len(data_versions) > 1:  # never mix shards probed from two versions of the raw data
@@ -82,16 +91,30 @@ def filtered_dataset(context: dg.AssetExecutionContext, video_manifest: dict) ->
                          "re-materialize video_manifest for every shard of the current version")
     out = store.path("filtered_dataset", filtered_digest(rows, config))
     report, cached = filter_into(rows, config, out)
+    video_md5 = _video_md5(rows, out)
     # The outputs dvc.yaml declares (data/manifest, data/filtered), recorded in dvc.lock and pushed.
     md5s = write_dvc_outputs(rows, out, dvc.repo, data_versions)
     published = {"dvc_md5": md5s[("filter", FILTERED_OUT)], "dvc": dvc.publish(md5s)}
     counts = report.get("counts", {})
     metadata = {**orion.metadata(), "cached": cached, "output_path": str(out), "dataset_version": report["version"],
-                "raw_data_version": data_versions[0], **published,
+                "raw_data_version": data_versions[0], **published, "blocked_shards": dg.MetadataValue.json(blocked),
                 **{k: plain(v) for k, v in counts.items()}, "thresholds": plain(report.get("thresholds", {}))}
     if (out / "scores.png").exists():
         metadata["score_histogram"] = png_markdown(out / "scores.png", "filter scores")
     # The data version is the digest of train.json alone, so a re-run that keeps the same samples is not "new data".
     return dg.Output({"path": str(out), "train_json": str(out / "train.json"), "dataset_version": report["version"],
-                      "dvc_md5": published["dvc_md5"]},
+                      "dvc_md5": published["dvc_md5"], "video_md5": str(video_md5), "blocked_shards": blocked},
                      data_version=dg.DataVersion(report["version"]), metadata=metadata)
+
+
+def _video_md5(rows: list[dict], out) -> "Path":
+    """``{video_id: md5}`` of the manifest the dataset was filtered from, beside train.json (outside the DVC copy):
+    what the training stages name their videos by (:func:`orion_assets.training.inputs.per_video_inputs`)."""
+    from pathlib import Path
+
+    from orion_core.contracts.atomic import write_json_atomic
+
+    path = Path(str(out) + ".video_md5.json")
+    if not path.is_file():
+        write_json_atomic(path, {r["video_id"]: r["md5"] for r in rows})
+    return path

@@ -67,7 +67,7 @@ def score_benchmark(context: dg.AssetExecutionContext, *, benchmark: str, checkp
     files = write_result(result, out)
     scores = result.to_dict(predictions=False)
     run_id = log_scores(mlflow, scores=scores, files=files, model=checkpoint, config=config,
-                        overrides=list(orion.overrides), items_digest=items_digest, dagster_run_id=context.run_id,
+                        overrides=orion.all_overrides(), items_digest=items_digest, dagster_run_id=context.run_id,
                         asset_key=context.asset_key.to_user_string())
     record = {"run_id": run_id, "tracking_uri": mlflow.uri(), "model_name": checkpoint["model_name"],
               "model_version": str(checkpoint["model_version"])}

@@ -58,7 +58,8 @@ def build_table4_assets(seeds: Sequence[int]) -> list[dg.AssetsDefinition]:
         res = context.resources
         variant, seed = parse_partition(context.partition_key)
         base = res.orion.load()
-        config = load_preset(res.orion.preset, [*res.orion.overrides, *variant.overrides(base, seed)])
+        preset, overrides = res.orion.settings()  # the one rule for preset + overrides, then the variant's
+        config = load_preset(preset, [*overrides, *variant.overrides(base, seed)])
         features = _variant_features(context, variant, with_encoder(config, vision_encoder["path"]),
                                      filtered_dataset, object_masks, frame_features)
         run = StageRun(asset=f"table4_run/{context.partition_key}", model_name=f"videoorion-table4-{variant.name}",
@@ -134,7 +135,7 @@ def _score(context, checkpoint: dict, config, variant):
     files = write_result(result, out)
     scores = result.to_dict(predictions=False)
     run_id = log_scores(res.mlflow, scores=scores, files=files, model=checkpoint, config=config,
-                        overrides=list(res.orion.overrides), items_digest=items_digest, dagster_run_id=context.run_id,
+                        overrides=res.orion.all_overrides(), items_digest=items_digest, dagster_run_id=context.run_id,
                         asset_key=context.asset_key.to_user_string())
     record = {"run_id": run_id, "tracking_uri": res.mlflow.uri()}
     record_file.write_text(json.dumps(record, indent=1) + "\n")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from ..automation import on_new_data
 from ..metadata import plain, png_markdown
 from ..partitions import shard_partitions
 
@@ -48,10 +49,10 @@ def _output(name: str, report, root: Path, resources, extra: dict | None = None)
 
 @dg.multi_asset(
     outs={
-        TAGS: dg.AssetOut(is_required=False, automation_condition=dg.AutomationCondition.eager(),
+        TAGS: dg.AssetOut(is_required=False, automation_condition=on_new_data(),
                           description="Per video: n sampled frames tagged, concrete nouns kept, key frames picked "
                                       "(theta_a, theta_b)."),
-        MASKS: dg.AssetOut(is_required=False, automation_condition=dg.AutomationCondition.eager(),
+        MASKS: dg.AssetOut(is_required=False, automation_condition=on_new_data(),
                            description="Per video: boxes on key frames -> masks -> tracked over t_o frames -> mask "
                                        "lists (COCO RLE)."),
     },

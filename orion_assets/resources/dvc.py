@@ -92,6 +92,33 @@ class DvcResource(dg.ConfigurableResource):
         self.push_targets(*stages)
         return "committed to dvc.lock" + (" and pushed" if self.push else "")
 
+    def default_remote(self) -> tuple[str, str, str] | None:
+        """``(name, url, endpointurl)`` of the default remote, read from ``.dvc/config`` (+ ``config.local``)
+        without starting DVC; None when there is none."""
+        import configparser
+
+        parser = configparser.ConfigParser()
+        parser.read([Path(self.repo) / ".dvc" / "config", Path(self.repo) / ".dvc" / "config.local"])
+        name = parser.get("core", "remote", fallback="").strip()
+        section = f'remote "{name}"'
+        if not name or not parser.has_section(section):
+            return None
+        return name, parser.get(section, "url", fallback=""), parser.get(section, "endpointurl", fallback="")
+
+    def check_remote(self) -> None:
+        """Fail within seconds, naming the remote, when the default remote (S3 or HTTP) does not answer; a local
+        folder remote is created by setup and needs no check."""
+        from orion_core.preflight import check_endpoint, check_s3
+
+        remote = self.default_remote() if self.push else None
+        if remote is None:
+            return
+        name, url, endpoint = remote
+        if url.startswith("s3://"):
+            check_s3(url, endpoint_url=endpoint or None, service=f"DVC remote {name!r} (S3)")
+        elif url.startswith(("http://", "https://")):
+            check_endpoint(f"DVC remote {name!r}", url)
+
     def status(self) -> dict:
         out = self.run("status", "--json", check=False).strip()
         return json.loads(out) if out else {}

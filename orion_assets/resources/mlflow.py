@@ -24,12 +24,16 @@ from typing import Any, Iterable
 
 import dagster as dg
 
+from orion_core.audit.mlflow_tags import DAGSTER_RUN
 from orion_core.checkpoint_lineage import CheckpointLineage, DatasetRef
 from orion_core.mlflow_store import LOCAL_STORE, local_tracking_uri
 
 ALIAS = "current"
 """Alias of the newest checkpoint per stage (MLflow reserves ``latest``; ``models:/NAME/latest`` also works)."""
 TRAINING = "training"
+HTTP_RETRIES = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}
+"""MLflow client retry settings Orion uses unless the environment sets them."""
 
 
 class MlflowResource(dg.ConfigurableResource):
@@ -58,8 +62,22 @@ class MlflowResource(dg.ConfigurableResource):
         LOCAL_STORE.mkdir(parents=True, exist_ok=True)
         return local_tracking_uri()
 
+    def check(self) -> None:
+        """Fail within seconds, in one line naming the server, when a tracking server does not answer
+        (:class:`orion_core.preflight.ServiceUnreachable`); the embedded SQLite store needs no check."""
+        uri = self.uri()
+        if uri.startswith(("http://", "https://")):
+            from orion_core.preflight import check_http
+
+            check_http("MLflow tracking server", uri, path="/health")
+
     def client(self):
         from mlflow import MlflowClient
+
+        # MLflow's defaults retry an unreachable server for about 4 minutes (7 retries, back-off 2): a few seconds of
+        # retries ride out a blip; anything longer is an outage that should be said at once. Settable from the env.
+        for name, value in HTTP_RETRIES.items():
+            os.environ.setdefault(name, value)
 
         if self.weights not in ("upload", "reference"):
             raise ValueError(f"mlflow.weights={self.weights!r} is not one of ['upload', 'reference']")
@@ -153,20 +171,60 @@ class MlflowResource(dg.ConfigurableResource):
         client.set_tag(run_id, "orion.model_version", f"{name}/{version.version}")
         return version
 
+    def _running(self, client) -> list:
+        """Every RUNNING run of the tracking store that Dagster created (it carries a ``dagster.run_id`` tag)."""
+        from mlflow.entities import ViewType
+
+        experiments = [e.experiment_id for e in client.search_experiments(view_type=ViewType.ALL)]
+        if not experiments:
+            return []
+        runs = client.search_runs(experiments, filter_string="attributes.status = 'RUNNING'", max_results=1000)
+        return [r for r in runs if r.data.tags.get(DAGSTER_RUN)]
+
+    def end_runs_of(self, dagster_run_id: str, status: str = "KILLED") -> list[str]:
+        """End the RUNNING MLflow runs a Dagster run created (it died without ending them); returns their ids."""
+        client = self.client()
+        ended = [r.info.run_id for r in self._running(client) if r.data.tags[DAGSTER_RUN] == dagster_run_id]
+        for run_id in ended:
+            client.set_terminated(run_id, status)
+        return ended
+
+    def end_orphaned_runs(self, dagster_run_over, status: str = "KILLED") -> list[tuple[str, str]]:
+        """End RUNNING MLflow runs whose Dagster run is over (``dagster_run_over(id)``).
+
+        Returns ``[(dagster run id, MLflow run id)]``."""
+        client = self.client()
+        ended = []
+        for run in self._running(client):
+            if dagster_run_over(run.data.tags[DAGSTER_RUN]):
+                client.set_terminated(run.info.run_id, status)
+                ended.append((run.data.tags[DAGSTER_RUN], run.info.run_id))
+        return ended
+
     def finished_run(self, run_id: str) -> bool:
         """Whether the tracking store still holds ``run_id`` as a finished run (a reused result must be logged)."""
         from mlflow.exceptions import MlflowException
+        from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST, ErrorCode
 
         try:
             return self.client().get_run(run_id).info.status == "FINISHED"
-        except MlflowException:
-            return False
+        except MlflowException as exc:  # only "no such run" is an answer; an unreachable registry is an error
+            if exc.error_code == ErrorCode.Name(RESOURCE_DOES_NOT_EXIST):
+                return False
+            raise
 
     def model_version(self, name: str, version: str):
-        """The registered version, or None when this tracking store does not know it."""
+        """The registered version, or None when this tracking store does not know it.
+
+        Only "does not exist" means not registered; any other registry error (server down, auth, database) is
+        raised, so that a failing registry never looks like a missing version and triggers a re-training.
+        """
         from mlflow.exceptions import MlflowException
+        from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST, ErrorCode
 
         try:
             return self.client().get_model_version(name, str(version))
-        except MlflowException:
-            return None
+        except MlflowException as exc:
+            if exc.error_code == ErrorCode.Name(RESOURCE_DOES_NOT_EXIST):
+                return None
+            raise

@@ -1,4 +1,4 @@
-"""The IO manager for a shared (S3) store: Dagster's pickled pointer dicts, plus the outputs they point at.
+"""The IO manager for a shared (S3) store: the JSON pointer dicts (:mod:`.json_io`), plus the outputs they point at.
 
 Asset values are small dicts of paths under the store (``{"path": ..., "train_json": ...}``). With
 :class:`~orion_assets.resources.output_store.S3StoreResource` those paths are in the local cache, so before a value
@@ -6,7 +6,7 @@ is stored every path in it is published to S3 (a folder: its files, then its ``_
 S3 has it already, e.g. a per-video output its task published), and when a value is loaded every path in it is
 fetched into this node's cache. A whole asset root (``<cache>/<asset>``, the per-video assets' ``path``) is
 neither: its files are published and fetched one video at a time. Paths are absolute, so every node uses the same
-cache path (``$ORION_STORE_CACHE``; one mount path on Kubernetes), and the pickles live in ``base_dir`` (on that
+cache path (``$ORION_STORE_CACHE``; one mount path on Kubernetes), and the JSON values live in ``base_dir`` (on that
 shared volume too).
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import dagster as dg
-from dagster._core.storage.fs_io_manager import PickledObjectFilesystemIOManager
 
+from .json_io import JsonIOManager
 from .output_store import S3StoreResource
 
 
@@ -40,9 +40,11 @@ def store_paths(value: Any, cache: str | Path) -> list[Path]:
     return sorted(p for p in found if not any(q != p and p.is_relative_to(q) for q in found))
 
 
-class _PublishingIOManager(PickledObjectFilesystemIOManager):
+class _PublishingIOManager(JsonIOManager):
     def __init__(self, base_dir: str, store: S3StoreResource) -> None:
-        super().__init__(base_dir=base_dir)
+        from upath import UPath
+
+        super().__init__(base_path=UPath(base_dir))
         self.store = store
 
     def dump_to_path(self, context: dg.OutputContext, obj: Any, path) -> None:
@@ -62,7 +64,7 @@ class _PublishingIOManager(PickledObjectFilesystemIOManager):
 
 
 class StoreIOManager(dg.ConfigurableIOManagerFactory):
-    """Pickled values in ``base_dir``; the store outputs they name published / fetched through ``store``."""
+    """JSON values in ``base_dir``; the store outputs they name published / fetched through ``store``."""
 
     base_dir: str
     store: S3StoreResource

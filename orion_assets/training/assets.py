@@ -9,6 +9,7 @@ depend on object_masks: a new mask config re-trains stages 2-3 only.
 
 import dagster as dg
 
+from ..automation import deps_data_changed, on_new_data
 from .encoder import vision_encoder
 from .stage import train_stage
 
@@ -19,10 +20,10 @@ ALL_SHARDS = dg.AssetIn(partition_mapping=dg.AllPartitionMapping())
 # separately run) object_masks caught up with it: they would train on old masks. So an object stage also waits
 # while any object_masks shard has had its inputs change since that shard was last materialized.
 MASKS_CATCHING_UP = dg.AutomationCondition.any_deps_match(
-    dg.AutomationCondition.any_deps_updated().since(dg.AutomationCondition.newly_updated())
+    deps_data_changed().since(dg.AutomationCondition.newly_updated())
 ).allow(dg.AssetSelection.assets("object_masks", "frame_features")).with_label(
     "object_masks / frame_features catching up with their inputs")
-EAGER = dg.AutomationCondition.eager()
+EAGER = on_new_data()  # eager, but only on a new data version of what the stage consumes (orion_assets.automation)
 COMMON = dict(group_name="training", pool=POOL, required_resource_keys=RESOURCES, kinds={"deepspeed", "mlflow"})
 
 

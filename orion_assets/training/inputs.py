@@ -10,6 +10,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orion_core.contracts.digests import json_digest
+from orion_core.train.consumed import file_digests
 
 from ..partitions import SHARDS
 
@@ -27,6 +28,25 @@ def masks_index(object_masks: dict) -> tuple[dict[str, str | None], str]:
             index[video_id] = output
     # Mask-list paths are content addresses (config key + video digest), so the index digest versions the masks.
     return index, json_digest(sorted(index.items()))
+
+
+def per_video_inputs(filtered_dataset: dict, index: dict[str, str | None] | None,
+                     features: dict[str, str | None] | None = None) -> dict[str, dict]:
+    """The per-video inputs a stage consumes, ``{name: {video_id: digest}}``: the videos (md5 from the manifest the
+    filtered dataset was made of), for object stages the mask lists, and the cached encoder features the job reads
+    (``features``: ``{video_id: features file or None}``); files by their seals."""
+    import json
+    from pathlib import Path
+
+    if "video_md5" not in filtered_dataset:
+        raise dg.Failure("filtered_dataset's output names no video_md5 file (made by an older version); "
+                         "re-materialize filtered_dataset")
+    inputs = {"video": json.loads(Path(filtered_dataset["video_md5"]).read_text())}
+    if index is not None:
+        inputs["masks"] = file_digests(index)
+    if features is not None:
+        inputs["frame_features"] = file_digests(features)
+    return inputs
 
 
 def raw_data_version(instance: dg.DagsterInstance) -> str:

@@ -1,8 +1,9 @@
 """One training stage as the stage assets run it: inputs -> MLflow run -> Pipes-launched DeepSpeed job -> model version.
 
 The checkpoint lives at a content address (``<store>/stageN_checkpoint/<digest>/``) whose digest covers the stage,
-the effective config, the input data digests, the parent checkpoint and the world size (ZeRO states are
-partitioned per rank, so a resume needs the same world size). Re-materializing with the same inputs
+the effective config, what it consumes (``orion_core.train.consumed``: its samples, their videos, mask lists and
+cached frame features, and the frozen vision encoder), the parent checkpoint and the world size
+(ZeRO states are partitioned per rank, so a resume needs the same world size). Re-materializing with the same inputs
 reuses a registered checkpoint; a half-finished one (cancelled run) resumes from its ``deepspeed/`` states.
 """
 
@@ -17,12 +18,14 @@ import yaml
 
 from orion_core.config import OrionConfig
 from orion_core.contracts.digests import json_digest
+from orion_core.contracts.integrity import IntegrityError, quarantine, verify_tree
 from orion_core.data.ingest import resolve_source
 from orion_core.checkpoint_lineage import CheckpointLineage, DatasetRef, ParentCheckpoint, git_revision
 from orion_core.train.cli import job_argv
+from orion_core.train.consumed import consumed_inputs
 
 from ..metadata import plain, png_markdown
-from .inputs import masks_index, raw_data_version, stale_mask_shards
+from .inputs import masks_index, per_video_inputs, raw_data_version, stale_mask_shards
 
 PIPES_JOB = Path(__file__).with_name("pipes_job.py")
 REGISTRATION = "registration.json"
@@ -67,21 +70,29 @@ def train_stage(context: dg.AssetExecutionContext, *, stage: int, filtered_datas
     from orion_core.features.shards import with_encoder
 
     res = context.resources
+    res.mlflow.check()  # an unreachable server: one line, before any folder or run is made
     config = with_encoder(run.config if run else res.orion.load(), encoder["path"] if encoder else None)
     index, masks_digest = _mask_inputs(context.instance, filtered_dataset, object_masks)
     feats, feats_digest = features_index if features_index else (features_input(features) if features else (None, None))
+    # Exactly what the stage consumes (its samples, their per-video inputs, the frozen encoder): a change that keeps
+    # them keeps it.
+    consumed = consumed_inputs(filtered_dataset["train_json"], stage=stage, splits=config.train.stage(stage).splits,
+                               per_video=per_video_inputs(filtered_dataset, index, feats),
+                               whole_inputs={"vision_encoder": encoder["digest"]} if encoder else None)
     # The whole config, as in the job's own run key: a folder is only ever resumed by the run it belongs to.
-    digest = json_digest([stage, config.digest(), filtered_dataset["dvc_md5"], masks_digest,
-                          parent["digest"] if parent else None, res.deepspeed.world_size(), res.deepspeed.hostfile]
-                         + ([encoder["digest"] if encoder else None, feats_digest] if (encoder or feats) else []))
+    digest = json_digest([stage, config.digest(), consumed.digest, parent["digest"] if parent else None,
+                          res.deepspeed.world_size(), res.deepspeed.hostfile])
     out = res.store.path(run.asset if run else f"stage{stage}_checkpoint", digest)
     name = run.model_name if run else f"videoorion-stage{stage}"
-    registered = _registered(out, res.mlflow, name)
+    registered = _registered(context, out, res.mlflow, name)
     if registered:  # same inputs, same config: this checkpoint exists and is registered
         context.log.info(f"reusing {out} ({name} version {registered['version']})")
         return _output(out, digest, registered, {}, cached=True)
 
+    if parent:
+        _verified_parent(parent)
     out.mkdir(parents=True, exist_ok=True)
+    samples = consumed.write_samples(out / "train.json")
     if index is not None:
         (out / "masks.json").write_text(json.dumps(index, indent=1, sort_keys=True))
     if feats is not None:
@@ -93,7 +104,7 @@ def train_stage(context: dg.AssetExecutionContext, *, stage: int, filtered_datas
                                   config=config.to_dict())
     res.mlflow.log_datasets(run_id, lineage.datasets)
     invocation = _launch(context, out=out, run_id=run_id, args=job_argv(
-        stage=stage, preset=_config_file(out, config), data=filtered_dataset["train_json"],
+        stage=stage, preset=_config_file(out, config), data=samples,
         video_root=resolve_source(config.data.source), out=out, mlflow_run_id=run_id,
         masks=out / "masks.json" if index is not None else None, init=parent["export"] if parent else None,
         features=out / "features.json" if feats is not None else None))
@@ -145,7 +156,7 @@ def _lineage(context: dg.AssetExecutionContext, *, stage: int, config, out: Path
                                 run_id=parent["mlflow_run_id"], path=parent["export"]) if parent else None,
         run_id=context.run_id, asset_key=context.asset_key.to_user_string(),
         extra={"world_size": str(launcher.world_size() or "hostfile"), "launcher": launcher.mode(),
-               "overrides": ";".join(context.resources.orion.overrides), "checkpoint_digest": digest,
+               "overrides": ";".join(context.resources.orion.all_overrides()), "checkpoint_digest": digest,
                **(run.tags if run else {})})
 
 
@@ -173,13 +184,28 @@ def _launch(context: dg.AssetExecutionContext, *, out: Path, run_id: str, args: 
         raise
 
 
-def _registered(out: Path, mlflow, name: str) -> dict | None:
-    """The registration of a finished checkpoint at ``out``, when this tracking store still holds it."""
+def _registered(context, out: Path, mlflow, name: str) -> dict | None:
+    """The registration of a finished checkpoint at ``out``, when this tracking store still holds it and its export
+    still matches its seal; a corrupt one is moved aside (``<digest>.corrupt``) and trained again, never reused."""
     path = out / REGISTRATION
     if not path.is_file() or not (out / "export").is_dir():
         return None
+    try:
+        verify_tree(out / "export")
+    except IntegrityError as exc:
+        context.log.warning(f"not reusing {out}: {exc}; moved aside to {quarantine(out).name}, training again")
+        return None
     registered = json.loads(path.read_text())
     return registered if mlflow.model_version(name, registered["version"]) is not None else None
+
+
+def _verified_parent(parent: dict) -> None:
+    """Refuse to train from a parent checkpoint whose export no longer matches its seal."""
+    try:
+        verify_tree(parent["export"])
+    except IntegrityError as exc:
+        raise dg.Failure(f"parent checkpoint {parent['model_name']}/{parent['model_version']} is corrupt: {exc}; "
+                         "re-materialize it (its reuse check moves it aside and trains it again)") from exc
 
 
 def _output(out: Path, digest: str, registered: dict, reported: dict, *, cached: bool) -> dg.Output:

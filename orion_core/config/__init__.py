@@ -11,6 +11,7 @@ small and is owned by the code that reads it (see DESIGN.md in the repo).
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -32,7 +33,7 @@ from .world import WorldConfig
 __all__ = [
     "ComputeConfig", "ConfigError", "DataConfig", "EncoderPretrainConfig", "EvalConfig", "ModelConfig", "OrionConfig",
     "PipelineConfig", "StageConfig", "TrainConfig", "VideoConfig", "WorldConfig", "PRESETS_DIR", "PROJECT_ROOT",
-    "available_presets", "load_preset", "parse_overrides",
+    "available_presets", "load_preset", "parse_overrides", "settings_from_env", "DEFAULT_PRESET",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -105,6 +106,23 @@ def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
         key, raw = item.split("=", 1)
         out[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
     return out
+
+
+DEFAULT_PRESET = "tiny-cpu"
+"""The embedded default."""
+
+
+def settings_from_env(preset: str | None = None, overrides: Iterable[str] = (),
+                      environ: Mapping[str, str] | None = None) -> tuple[str, list[str]]:
+    """The one rule for which preset and overrides a run uses, whoever starts it (``make run``, the Dagster code
+    location, ``orion config``): ``preset`` if given, else ``$ORION_PRESET``, else :data:`DEFAULT_PRESET`; the
+    overrides of ``$ORION_OVERRIDES`` (``;``-separated ``key=value``) first, then ``overrides`` (a later one wins).
+    Returns ``(preset, overrides)`` for :func:`load_preset`.
+    """
+    env = os.environ if environ is None else environ
+    chosen = preset or env.get("ORION_PRESET") or DEFAULT_PRESET
+    from_env = [o.strip() for o in env.get("ORION_OVERRIDES", "").split(";") if o.strip()]
+    return chosen, [*from_env, *overrides]
 
 
 def available_presets() -> list[str]:

@@ -67,6 +67,8 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
         return dict(value)
     if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
+    if tp in (int, float) and isinstance(value, bool):  # YAML's true/false are not numbers (bool is an int)
+        raise ConfigError(f"{where}: expected {tp.__name__}, got {value!r}")
     if tp is int and isinstance(value, float) and value.is_integer():
         return int(value)
     if tp in (int, float, str, bool) and not isinstance(value, tp):

@@ -115,6 +115,9 @@ class TrainConfig:
     """Whose object tokens a sample gets: ``own`` (its video's), ``none`` (no object tokens: the video-only model of
     Table 4), or ``shuffled`` (another training video's, a fixed derangement: the Table 4 control in which object
     tokens carry nothing about the video asked about). ``shuffled`` needs cached features (``--features``)."""
+    max_bad_fraction: float = 0.5
+    """The stage fails instead of exporting when more than this fraction of its optimizer steps overflowed
+    (non-finite gradients: DeepSpeed skipped the update) or of the samples it met were skipped as unusable."""
 
     def __post_init__(self) -> None:
         check_choice("train.schedule", self.schedule, ("cosine", "constant"))
@@ -131,6 +134,7 @@ class TrainConfig:
         check(self.explode_window >= 2, "train.explode_window must be >= 2")
         check(self.log_every >= 1, "train.log_every must be >= 1")
         check_choice("train.object_source", self.object_source, ("own", "none", "shuffled"))
+        check(0.0 <= self.max_bad_fraction < 1.0, "train.max_bad_fraction must be in [0, 1)")
 
     def stage(self, stage: int) -> StageConfig:
         """The recipe of training stage 1, 2 or 3."""

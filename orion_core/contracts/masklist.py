@@ -155,21 +155,35 @@ class MaskList:
             raise MaskListError(f"mask list lacks field {exc}") from exc
 
     def save(self, path: str | Path) -> Path:
-        """Write atomically (a temp file renamed into place), so a killed run never leaves half a file."""
-        from .atomic import write_json_atomic
+        """Write atomically (a temp file renamed into place), so a killed run never leaves half a file, and seal
+        it (``<name>.sha256``, :mod:`.integrity`) so a reuse can tell that the bytes are still the ones written."""
+        from .integrity import write_sealed_json
 
-        return write_json_atomic(Path(path), self.to_dict())
+        return write_sealed_json(Path(path), self.to_dict())
 
     @classmethod
-    def load(cls, path: str | Path) -> "MaskList":
+    def load(cls, path: str | Path, *, verify: bool = False) -> "MaskList":
+        """Read a mask list; ``verify``: first check it against its seal (:func:`.integrity.verify`).
+
+        Every failure is a :class:`MaskListError` naming the file (bytes that are not UTF-8 included).
+        """
+        from .integrity import IntegrityError, verify as verify_seal
+
         path = Path(path)
         try:
-            data = json.loads(path.read_text())
+            if verify:
+                verify_seal(path)
+            data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise MaskListError(f"no mask list at {path}") from None
-        except json.JSONDecodeError as exc:
+        except IntegrityError as exc:
+            raise MaskListError(f"mask list {exc}") from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise MaskListError(f"mask list {path} is not valid JSON: {exc}") from exc
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except MaskListError as exc:
+            raise MaskListError(f"mask list {path}: {exc}") from exc
 
 
 def object_from_masks(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections import Counter
 from pathlib import Path
@@ -22,7 +23,10 @@ from typing import Iterable
 
 from orion_core.config import OrionConfig, load_preset
 from orion_core.contracts.digests import json_digest
+from orion_core.contracts.integrity import reusable, seal
 from orion_core.data.ingest import Snapshot, local_copy, read_text, snapshot
+
+logger = logging.getLogger(__name__)
 
 
 def load_samples(snap: Snapshot, *, endpoint_url: str | None = None) -> dict[str, dict]:
@@ -74,7 +78,7 @@ def build_manifest(snap: Snapshot, shards: Iterable[str] | None = None, *, endpo
         sample = samples.get(rel)
         rows.append({
             "video_id": ids[rel], "relpath": rel, "path": path, "md5": md5[rel], "shard": shard_of[rel],
-            "ok": facts["ok"], "error": facts.get("error"),
+            "ok": facts["ok"], "error": facts.get("error"), "detail": None if facts["ok"] else (info.detail or None),
             **{k: facts.get(k) for k in ("frames", "fps", "duration_s", "width", "height", "codec")},
             "split": sample["split"] if sample else None,
             "sample": {k: v for k, v in sample.items() if k != "split"} if sample else None,
@@ -97,10 +101,11 @@ def shard_manifest(snap: Snapshot, shard: str, config: OrionConfig, path: Path) 
 
     Returns ``(rows, cached)``.
     """
-    if path.exists():
+    if reusable(path, report=lambda exc: logger.warning(f"{exc}; moved aside, probing the shard again")):
         return read_jsonl(path), True
     rows = build_manifest(snap, [shard], endpoint_url=config.data.s3_endpoint_url)
     write_jsonl(rows, path)
+    seal(path)  # verified when reused (orion_core.contracts.integrity)
     return rows, False
 
 
@@ -118,6 +123,16 @@ def summarize(rows: list[dict]) -> dict:
         "with_sample": sum(1 for r in rows if r["sample"]),
         "by_split": dict(Counter(r["split"] or "none" for r in rows)),
     }
+
+
+def bad_file_lines(rows: list[dict]) -> list[str]:
+    """One readable line per bad file: ``relpath: reason (detail)``."""
+    lines = []
+    for r in rows:
+        if not r["ok"]:
+            detail = " ".join(str(r.get("detail") or "").split())[:200]  # one line, whatever the decoder said
+            lines.append(f"{r['relpath']}: {r['error']}" + (f" ({detail})" if detail else ""))
+    return lines
 
 
 def write_jsonl(rows: list[dict], path: Path) -> Path:

@@ -6,6 +6,7 @@ Layout of a checkpoint directory::
                             which modules the weights file holds
     model.safetensors       weights of those modules (names as in ``VideoOrion.state_dict()``)
     tokenizer/              the tokenizer (``save_pretrained``), so no hub or vocab file is needed to load
+    SHA256SUMS              sha256 of every file above (:mod:`orion_core.contracts.integrity`), checked on load
 
 Saving all modules makes the directory self-contained: loading rebuilds the exact architectures from the
 stored transformers configs and never touches ``vision_path``/``llm_path``. Saving a subset (``modules=``,
@@ -27,6 +28,7 @@ from transformers.initialization import no_init_weights
 
 from orion_core.config import OrionConfig
 from orion_core.config.base import from_dict
+from orion_core.contracts.integrity import is_tree_sealed, seal_tree, verify_tree
 from orion_core.weights import MissingWeightsError
 
 from .builders import build_videoorion
@@ -71,6 +73,7 @@ def save_checkpoint(model: VideoOrion, directory: str | Path, *, config: OrionCo
     (directory / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
     if tokenizer is not None:
         tokenizer.save_pretrained(str(directory / "tokenizer"))
+    seal_tree(directory)
     return directory
 
 
@@ -86,12 +89,18 @@ def read_checkpoint_meta(directory: str | Path) -> dict:
 
 def load_checkpoint(directory: str | Path, *, device: str | torch.device = "cpu",
                     dtype: torch.dtype = torch.float32) -> tuple[VideoOrion, PreTrainedTokenizerBase | None, OrionConfig]:
-    """Rebuild the model saved in ``directory``; returns (model, tokenizer or None, config)."""
+    """Rebuild the model saved in ``directory``; returns (model, tokenizer or None, config).
+
+    A sealed checkpoint (``SHA256SUMS``, every one this code writes) is verified first: a flipped bit raises
+    :class:`~orion_core.contracts.integrity.IntegrityError` naming the file instead of loading other weights.
+    """
     directory = Path(directory)
     meta = read_checkpoint_meta(directory)
     weights = directory / WEIGHTS_FILE
     if not weights.is_file():
         raise MissingWeightsError(f"checkpoint weights not found at {weights}")
+    if is_tree_sealed(directory):
+        verify_tree(directory)
     config = from_dict(OrionConfig, meta["config"])
     complete = set(meta["modules"]) == set(MODULES)
     kwargs = {}

@@ -26,3 +26,9 @@ class MissingTagsError(PipelineError):
     """``mask_shard`` found no tags file (from ``tag_shard``) for a video under the current config."""
 
     reason = "missing_tags"
+
+
+class CorruptOutputError(PipelineError):
+    """A stored upstream output (a video's tags) failed its integrity check; re-materializing it recomputes it."""
+
+    reason = "corrupt_output"

@@ -19,10 +19,11 @@ task that Ray re-ran after its node died count its own earlier upload as ``done`
 dying is recorded as failed (``worker_lost``). The shard's previews are drawn here from the outputs and frames the
 previewed videos' calls hand back.
 
-Outputs are content-addressed (see :mod:`.addresses`): a video already done under the same config is
-``cached`` and not recomputed. A video that cannot be decoded (VideoError) or that an expert chokes on
-(PipelineError, e.g. a backend breaking its Protocol) is recorded as ``failed`` with its reason and the
-shard goes on; any other exception is a bug and propagates.
+Outputs are content-addressed (see :mod:`.addresses`) and sealed (:mod:`orion_core.contracts.integrity`): a video
+already done under the same config is ``cached`` and not recomputed, unless its stored output fails its seal (then
+it is moved aside, recomputed, and named in ``recomputed_corrupt``). A video that cannot be decoded (VideoError) or
+that an expert chokes on (PipelineError, e.g. a backend breaking its Protocol) is recorded as ``failed`` with its
+reason and the shard goes on; any other exception is a bug and propagates.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class ShardReport:
             "done": by_status["done"], "cached": by_status["cached"], "failed": by_status["failed"],
             "failed_reasons": dict(Counter(r.error for r in self.records if r.status == "failed")),
             "failed_videos": [r.video_id for r in self.records if r.status == "failed"][:50],
+            "recomputed_corrupt": [r.recomputed for r in self.records if r.recomputed][:50],
             "mean_objects": round(float(np.mean([r.objects for r in ok])), 3) if ok else 0.0,
             "mean_key_frames": round(float(np.mean([r.key_frames for r in ok])), 3) if ok else 0.0,
             "seconds_by_stage": {k: round(v / len(done), 4) for k, v in stages.items()} if done else {},

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from orion_core.config import PipelineConfig
-from orion_core.contracts.atomic import write_json_atomic
+from orion_core.contracts.integrity import write_sealed_json
 
 from .errors import ExpertOutputError, PipelineError
 from .experts.base import Tag, Tagger
@@ -68,13 +68,14 @@ class TagRecord:
             raise PipelineError(f"malformed tags record: {exc!r}") from exc
 
     def save(self, path: str | Path) -> Path:
-        return write_json_atomic(Path(path), self.to_dict())
+        """Written atomically and sealed (``<name>.sha256``), so a reuse can verify it."""
+        return write_sealed_json(Path(path), self.to_dict())
 
     @classmethod
     def load(cls, path: str | Path) -> "TagRecord":
         try:
-            return cls.from_dict(json.loads(Path(path).read_text()))
-        except json.JSONDecodeError as exc:
+            return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise PipelineError(f"tags file {path} is not valid JSON: {exc}") from exc
 
 

@@ -20,10 +20,13 @@ Every record carries ``decodes`` (decoder passes over the file, 0 when everythin
 metadata aggregates. A previewed video hands its output and the frames the preview draws back in
 ``VideoPassResult.shown``; the shard draws the picture from those (no second decode, on any node).
 
-Outputs are content-addressed (:mod:`.addresses`). With a shared store (an :class:`~orion_core.storage.S3Mirror`
-per output folder) the store is the truth: an output is looked up there (and fetched) before it is computed,
-published there when made, and ``spec.run`` (a token of the shard run) tells an output this run already published
-(an earlier attempt of a task Ray re-ran after its node died: ``done``) from one found from before (``cached``).
+Outputs are content-addressed (:mod:`.addresses`) and sealed when written; a stored output is reused only when it
+still matches its seal (:func:`orion_core.contracts.integrity.reusable`): one that fails is moved aside, said in the
+log and in the record (``recomputed``), and recomputed. With a shared store (an
+:class:`~orion_core.storage.S3Mirror` per output folder) the store is the truth: an output is looked up there (and
+fetched) before it is computed, published there when made, and ``spec.run`` (a token of the shard run) tells an
+output this run already published (an earlier attempt of a task Ray re-ran after its node died: ``done``) from one
+found from before (``cached``).
 
 Hook for a later per-video step (e.g. encoding the context and tracked frames with the frozen vision encoder):
 write a class with ``name``, ``plan(job) -> set of frame indices`` and ``run(job, frames) -> VideoRecord`` and
@@ -33,6 +36,7 @@ frames it did not plan costs a second pass, and the ``decodes`` count shows it.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +46,8 @@ import numpy as np
 
 from orion_core.config import OrionConfig
 from orion_core.contracts.digests import file_sha256
+from orion_core.contracts.integrity import IntegrityError, reusable
+from orion_core.contracts.integrity import verify as verify_seal
 from orion_core.contracts.masklist import MaskList, MaskListError
 from orion_core.storage import S3Mirror
 from orion_core.video.decode import read_frames
@@ -51,9 +57,11 @@ from orion_core.video.sampling import Frames, uniform_indices
 
 from .addresses import masks_key, masks_path, tags_key, tags_path
 from .detect_segment_track import DetectSegmentTrack
-from .errors import MissingTagsError, PipelineError
+from .errors import CorruptOutputError, MissingTagsError, PipelineError
 from .preview import preview_mask_frames
 from .tags import TagRecord
+
+logger = logging.getLogger(__name__)
 
 RECORDED_ERRORS = (VideoError, PipelineError, MaskListError)
 """Per-video failures that are recorded while the shard goes on."""
@@ -75,6 +83,8 @@ class VideoRecord:
     """The tags / mask-list file of this video (None when failed)."""
     decodes: int = 0
     """Decoder passes over the video file in the pass that made this record (shared by every step of the pass)."""
+    recomputed: str | None = None
+    """Why a stored output was not reused although its address existed (it failed its integrity check)."""
 
 
 def failed_record(video_id: str, exc: BaseException) -> VideoRecord:
@@ -98,17 +108,45 @@ def resolve_video(video: str | Path, endpoint_url: str | None) -> Path:
     return Path(video)
 
 
-def stored(target: Path, shared: S3Mirror | None, run: str) -> str | None:
-    """``cached`` / ``done`` when the output ``target`` already exists (``done``: published by this very shard
-    run, i.e. an earlier attempt of a re-run task), None when it has to be computed. A shared store is the truth:
-    a file only in the local cache is published to it first."""
+def _corrupt(exc: IntegrityError) -> str:
+    """One line for a stored output that failed its check; said in the log now, kept in the record."""
+    line = f"{exc.path}: {exc.reason}; moved aside as {exc.path.name}.corrupt and recomputed"
+    logger.warning(line)
+    return line
+
+
+def stored(target: Path, shared: S3Mirror | None, run: str, corrupt: list[str]) -> str | None:
+    """``cached`` / ``done`` when the output ``target`` already exists and matches its seal (``done``: published by
+    this very shard run, i.e. an earlier attempt of a re-run task), None when it has to be computed.
+
+    A shared store is the truth: a sound file only in the local cache is published to it first; a local copy that
+    fails its seal is fetched again, and one that still fails is recomputed (its new copy replaces the shared one).
+    Every failed check is moved aside and appended to ``corrupt`` as one line naming the file.
+    """
+    def report(exc: IntegrityError) -> None:
+        corrupt.append(_corrupt(exc))
+
     if shared is None:
-        return "cached" if target.is_file() else None
-    published = shared.fetch(target)
-    if published is None and target.is_file():
-        shared.publish(target, run="")
-        return "cached"
-    return None if published is None else ("done" if run and published == run else "cached")
+        return "cached" if reusable(target, report=report) else None
+    for _ in range(2):
+        published = shared.fetch(target)
+        if published is None:
+            if not reusable(target, report=report):
+                return None
+            shared.publish(target, run="")
+            return "cached"
+        if reusable(target, report=report):
+            return "done" if run and published == run else "cached"
+    return None
+
+
+def _verified(path: Path) -> Path:
+    """``path`` when it matches its seal; else a recorded per-video failure (keyframe_tags recomputes it)."""
+    try:
+        verify_seal(path)
+    except IntegrityError as exc:
+        raise CorruptOutputError(str(exc)) from exc
+    return path
 
 
 @dataclass
@@ -128,6 +166,8 @@ class VideoJob:
     """Step name -> the frames it planned, for the steps planned so far (a later step sees what earlier ones make)."""
     shown: dict[str, tuple[Any, dict[int, np.ndarray]]] = field(default_factory=dict)
     """Step name -> (its output, the frames its preview draws), for a previewed video."""
+    corrupt: dict[str, list[str]] = field(default_factory=dict)
+    """Step name -> stored outputs of that step that failed their seal (one line each, naming the file)."""
 
 
 class FrameCache:
@@ -225,10 +265,10 @@ def find_tags(tags_dir: Path, config: OrionConfig, video_digest: str, *, n_frame
     if n_frames is not None:
         path = tags_path(tags_dir, tags_key(config, n_frames), video_digest)
         if path.is_file() or (shared is not None and shared.fetch(path) is not None):
-            return TagRecord.load(path)
+            return TagRecord.load(_verified(path))
     else:
         wanted = config.pipeline.tagging_fields()
-        found = [TagRecord.load(p) for p in sorted(Path(tags_dir).glob(f"*/{video_digest}.tags.json"))]
+        found = [TagRecord.load(_verified(p)) for p in sorted(Path(tags_dir).glob(f"*/{video_digest}.tags.json"))]
         found = [t for t in found if {k: v for k, v in t.tagging.items() if k != "n_frames"} == wanted]
         if found:
             return max(found, key=lambda t: t.n_frames)
@@ -252,7 +292,7 @@ class TagStep:
         return tags_path(self.out_dir, self.key, job.digest)
 
     def plan(self, job: VideoJob) -> set[int]:
-        status = stored(self._target(job), self.shared, self.run_token)
+        status = stored(self._target(job), self.shared, self.run_token, job.corrupt.setdefault(self.name, []))
         if status is not None:
             tags = TagRecord.load(self._target(job))
             job.results[self.name], job.found[self.name] = tags, status
@@ -278,7 +318,8 @@ class TagStep:
         if job.preview:
             job.shown[self.name] = (tags, frames.mapping(tags.key_frames[:4]))
         return VideoRecord(video_id=job.video_id, status=status, key_frames=len(tags.key_frames),
-                           seconds_by_stage=dict(tags.seconds_by_stage) if status == "done" else {}, output=target)
+                           seconds_by_stage=dict(tags.seconds_by_stage) if status == "done" else {}, output=target,
+                           recomputed=next(iter(job.corrupt.get(self.name, [])), None))
 
 
 class MaskStep:
@@ -311,7 +352,7 @@ class MaskStep:
             # This pass's tag step tags the video now; its key frames are among the frames it planned.
             return set(self.dst.tracking_indices(job.info.frames, float(job.info.duration_s or 0.0)))
         target = self._target(tags, job)
-        status = stored(target, self.shared, self.run_token)
+        status = stored(target, self.shared, self.run_token, job.corrupt.setdefault(self.name, []))
         if status is not None:
             masks = MaskList.load(target)
             job.results[self.name], job.found[self.name] = masks, status
@@ -340,7 +381,8 @@ class MaskStep:
         if job.preview:
             job.shown[self.name] = (masks, frames.mapping(preview_mask_frames(masks)))
         return VideoRecord(video_id=job.video_id, status=status, objects=masks.num_objects,
-                           key_frames=len(masks.key_frames), seconds_by_stage=seconds, output=target)
+                           key_frames=len(masks.key_frames), seconds_by_stage=seconds, output=target,
+                           recomputed=next(iter(job.corrupt.get(self.name, [])), None))
 
 
 # ---- the per-video unit a shard maps over its videos ----------------------------------------------------------
@@ -375,7 +417,7 @@ class PassSpec:
     def steps(self, dst: DetectSegmentTrack) -> list[VideoStep]:
         steps: list[VideoStep] = []
         if "tags" in self.stages:
-            steps.append(TagStep(dst, n_frames=int(self.n_frames), out_dir=Path(self.tags_dir),  # type: ignore[arg-type]
+            steps.append(TagStep(dst, n_frames=int(self.n_frames or 0), out_dir=Path(self.tags_dir),
                                  shared=self.shared_tags, run=self.run))
         if "masks" in self.stages:
             steps.append(MaskStep(dst, tags_dir=Path(self.tags_dir), out_dir=Path(self.masks_dir),

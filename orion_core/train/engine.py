@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import socket
 import sys
@@ -52,6 +53,40 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
+    except (OSError, ValueError):
+        return False
+
+
+def _init_group_on_master_addr(*, backend: str) -> None:
+    """Join the process group through a rendezvous store that listens on ``MASTER_ADDR`` only.
+
+    torch's ``env://`` rendezvous makes rank 0's TCPStore listen on every interface whatever ``MASTER_ADDR`` says,
+    so a job meant for loopback would take connections from the network. Here rank 0 binds the listening socket to
+    ``MASTER_ADDR:MASTER_PORT`` itself and hands it to the store (``master_listen_fd``); with a loopback master,
+    gloo's pair sockets are kept on loopback too (``GLOO_SOCKET_IFNAME=lo`` unless set). The group is then
+    initialised here and DeepSpeed's ``init_distributed`` finds it ready.
+    """
+    from datetime import timedelta
+
+    host, port = os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"])
+    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    if _loopback(host):
+        os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
+    timeout = timedelta(minutes=30)  # torch's default for the store's first contact
+    listen_fd = None
+    if rank == 0:
+        listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(1024)
+        listen_fd = listener.detach()  # the store owns the descriptor from now on
+    store = torch.distributed.TCPStore(host, port, world, rank == 0, timeout, master_listen_fd=listen_fd)
+    torch.distributed.init_process_group(backend, store=store, rank=rank, world_size=world, timeout=timeout)
+
+
 def init_distributed() -> Dist:
     """Join (or make) the process group; returns this rank's :class:`Dist`."""
     if "RANK" not in os.environ:  # not under a launcher: a group of one
@@ -67,6 +102,8 @@ def init_distributed() -> Dist:
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     if not on_cpu:
         accelerator.set_device(local_rank)
+    if not torch.distributed.is_initialized():
+        _init_group_on_master_addr(backend="gloo" if on_cpu else "nccl")
     # Idempotent: a second job in the same process (tests, the benchmark) reuses the group. DeepSpeed prints
     # op-build notes on stdout, which belongs to the JSON-lines reporter: send them to stderr.
     with contextlib.redirect_stdout(sys.stderr):

@@ -20,6 +20,10 @@ class LossDivergedError(TrainError):
         super().__init__(f"{reason} at step {step}: loss={loss!r}, batch {self.batch_ids}")
 
 
+class UnhealthyTrainingError(TrainError):
+    """Most optimizer steps overflowed (no update) or most samples were skipped: the weights are not a result."""
+
+
 class NoUsableSamplesError(TrainError):
     """The stage's data holds no sample this job can train on (or a rank's whole share was skipped)."""
 

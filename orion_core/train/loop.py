@@ -19,7 +19,7 @@ from orion_core.model.collate import InputSpec, collate
 
 from .checkpoints import CheckpointStore
 from .engine import Dist
-from .errors import LossDivergedError
+from .errors import LossDivergedError, UnhealthyTrainingError
 from .guard import LossGuard
 from .job import StagePlan
 from .reporting import Reporter
@@ -82,6 +82,7 @@ def train_steps(ctx: LoopContext) -> None:
         losses: list[float] = []
         step_ids: list[str] = []
         counts = torch.zeros(4, dtype=torch.float64)  # samples, tokens, skipped, objects dropped (all ranks)
+        overflowed = getattr(engine, "skipped_steps", 0)  # DeepSpeed counts updates it skipped on overflow
         for _ in range(plan.accumulation):
             micro = next(ctx.stream)
             step_ids += micro.ids
@@ -110,6 +111,7 @@ def train_steps(ctx: LoopContext) -> None:
         state.samples += int(counts[0])
         state.tokens += int(counts[1])
         state.objects_dropped += int(counts[3])
+        state.overflow_steps += int(getattr(engine, "skipped_steps", 0) - overflowed)
         state.train_seconds += seconds
         state.loss_curve.append([step, step_loss, lr])
         if step % ctx.log_every == 0 or step == plan.total_steps:
@@ -120,6 +122,21 @@ def train_steps(ctx: LoopContext) -> None:
             state.cursors = [int(c) for c in _gather(ctx.stream.cursor, dist.world_size)]
             tag = ctx.store.save(engine, step, {"orion": state.to_dict()})
             ctx.reporter.log(f"checkpoint {tag} complete (step {step}/{plan.total_steps})")
+
+
+def check_health(state: TrainerState, *, max_bad_fraction: float) -> None:
+    """Raise :class:`UnhealthyTrainingError` when more than ``max_bad_fraction`` of the optimizer steps overflowed
+    or of the samples met were skipped: such weights must not be exported as if they were trained."""
+    if state.step and state.overflow_steps / state.step > max_bad_fraction:
+        raise UnhealthyTrainingError(
+            f"{state.overflow_steps} of {state.step} optimizer steps overflowed (non-finite gradients, weights not "
+            f"updated; last loss {state.loss_curve[-1][1] if state.loss_curve else None!r}): more than "
+            f"train.max_bad_fraction={max_bad_fraction}; not exporting")
+    met = state.samples + state.skipped_events
+    if met and state.skipped_events / met > max_bad_fraction:
+        raise UnhealthyTrainingError(
+            f"{state.skipped_events} of {met} samples met were skipped as unusable: more than "
+            f"train.max_bad_fraction={max_bad_fraction}; not exporting")
 
 
 def _epoch(ctx: LoopContext) -> float:

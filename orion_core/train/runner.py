@@ -28,7 +28,7 @@ from .engine import Dist, build_engine, build_model, effective_precision, init_d
 from .errors import ResumeMismatchError, TrainError
 from .guard import LossGuard
 from .job import TrainJob, plan_stage
-from .loop import LoopContext, train_steps
+from .loop import LoopContext, check_health, train_steps
 from .records import load_mask_index, load_records
 from .reporting import FanoutReporter, JsonLinesReporter, NullReporter, Reporter, flatten
 from .samples import SampleLoader
@@ -185,6 +185,7 @@ def _run(job: TrainJob, dist: Dist, report: Reporter, run_key: str, wall: float)
                                     checkpoint_every=config.train.checkpoint_every, log_every=config.train.log_every))
         finally:
             stream.close()
+    check_health(state, max_bad_fraction=config.train.max_bad_fraction)
     final_loss = state.loss_curve[-1][1] if state.loss_curve else None
     extra = {"stage": stage, "steps": state.step, "run_key": run_key, "config_digest": config.digest(),
              "final_loss": final_loss, "parent": parent or None}

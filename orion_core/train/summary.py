@@ -33,6 +33,8 @@ class TrainerState:
     """sample id -> {reason, detail, media, count} (count: how often the stream met it, once per epoch)."""
     skipped_events: int = 0
     objects_dropped: int = 0
+    overflow_steps: int = 0
+    """Optimizer steps DeepSpeed skipped because the gradients were not finite (weights not updated)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -31,3 +31,40 @@ def test_string_selection_works():
     assert job.name == "probe_job"
     selection = dg.AssetSelection.from_string("key:video_manifest")
     assert selection is not None
+
+
+def test_asset_outputs_are_stored_as_json_not_pickles(tmp_path):
+    """Exposure: the default IO manager unpickled every asset output (code execution for anyone who can write to
+    the instance's storage); the code location's IO manager stores JSON."""
+    import json
+
+    import pytest
+
+    from orion_assets.resources.json_io import JsonIOManagerResource
+
+    assert isinstance(defs.resources["io_manager"], JsonIOManagerResource)
+
+    @dg.asset(partitions_def=dg.StaticPartitionsDefinition(["a", "b"]))
+    def pointer(context) -> dict:
+        return {"path": f"/store/{context.partition_key}", "digest": "d"}
+
+    @dg.asset(ins={"pointer": dg.AssetIn(partition_mapping=dg.AllPartitionMapping())})
+    def merged(pointer: dict) -> dict:
+        return {"shards": sorted(pointer)}
+
+    @dg.asset
+    def not_json() -> object:
+        return object()
+
+    io = {"io_manager": JsonIOManagerResource(base_dir=str(tmp_path))}
+    for key in ("a", "b"):
+        assert dg.materialize([pointer], partition_key=key, resources=io).success
+    assert dg.materialize([pointer, merged], selection=["merged"], resources=io).success
+    assert json.loads((tmp_path / "pointer" / "a.json").read_text()) == {"path": "/store/a", "digest": "d"}
+    assert json.loads((tmp_path / "merged.json").read_text()) == {"shards": ["a", "b"]}
+    with pytest.raises(dg.DagsterInvariantViolationError, match="not JSON"):
+        dg.materialize([not_json], resources=io)
+
+
+def test_dead_runs_sensor_starts_running():
+    assert defs.get_sensor_def("dead_runs_sensor").default_status == dg.DefaultSensorStatus.RUNNING

@@ -78,3 +78,53 @@ def test_reference_mode_needs_shared_storage(mlflow_server, tmp_path):
         store.register(run_id, lineage=lineage, export_dir=tmp_path)
     version = store.register(run_id, lineage=lineage, export_dir="s3://bucket/ckpt/export")
     assert version.source == "s3://bucket/ckpt/export"
+
+
+def test_infra_server_requires_a_password_and_listens_on_loopback(tmp_path):
+    """Exposure: infra/mlflow/server.sh bound 0.0.0.0 with no authentication. Started as deployed (SQLite standing in
+    for Postgres): anonymous requests are refused, the admin's are served, every socket is on loopback."""
+    import base64
+    import urllib.error
+    import urllib.request
+
+    import psutil
+
+    from orion_core.preflight import ServiceUnreachable, check_http
+    from tests.conftest import ROOT
+    from tests.assets.training.helpers import wait_for
+
+    port = free_port()
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+           "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "MLFLOW_DB_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+           "MLFLOW_ARTIFACTS": str(tmp_path / "artifacts"), "MLFLOW_AUTH_DB_URI": f"sqlite:///{tmp_path / 'auth.db'}",
+           "MLFLOW_AUTH_ADMIN_PASSWORD": "s3cret-admin-pw", "MLFLOW_AUTH_CONFIG_DIR": str(tmp_path / "auth"),
+           "MLFLOW_FLASK_SERVER_SECRET_KEY": "test-only-secret",
+           "MLFLOW_PORT": str(port), "MLFLOW_WORKERS": "1"}
+    env.pop("MLFLOW_HOST", None)
+    proc = start_service(["bash", str(ROOT / "infra" / "mlflow" / "server.sh")], tmp_path / "server.log", env=env)
+    url = f"http://127.0.0.1:{port}"
+
+    def up():
+        if proc.poll() is not None:
+            raise RuntimeError((tmp_path / "server.log").read_text()[-3000:])
+        try:
+            check_http("MLflow", url, path="/health", timeout=2)
+            return True
+        except ServiceUnreachable:
+            return False
+
+    try:
+        wait_for(up, 180, "the MLflow server of infra/", every=1)
+        api = f"{url}/api/2.0/mlflow/experiments/search?max_results=1"
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(api, timeout=30)
+        assert info.value.code == 401
+        token = base64.b64encode(b"admin:s3cret-admin-pw").decode()
+        request = urllib.request.Request(api, headers={"Authorization": f"Basic {token}"})
+        assert urllib.request.urlopen(request, timeout=30).status == 200
+        tree = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+        listening = {c.laddr.ip for p in tree for c in p.net_connections("tcp") if c.status == "LISTEN"}
+        assert listening and all(ip.startswith("127.") for ip in listening), listening
+        assert oct((tmp_path / "auth" / "basic_auth.ini").stat().st_mode & 0o777) == "0o600"
+    finally:
+        stop_service(proc)

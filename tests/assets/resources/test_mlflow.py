@@ -90,3 +90,23 @@ def test_reference_mode_registers_in_place(tracking, export, datasets):
 def test_bad_weights_mode_is_refused(tmp_path):
     with pytest.raises(ValueError, match="weights"):
         MlflowResource(tracking_uri=f"sqlite:///{tmp_path / 'm.db'}", weights="copy").client()
+
+
+def test_an_unreachable_server_is_said_at_once_and_never_read_as_not_registered(tracking):
+    """Fault matrix: an unreachable MLflow made `make run` retry for 4 min with 11 stack traces, and a registry
+    error in model_version() read as "not registered" (so the stage re-trained)."""
+    from mlflow.exceptions import MlflowException
+
+    from orion_core.preflight import ServiceUnreachable
+    from tests.conftest import free_port
+
+    down = MlflowResource(tracking_uri=f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(ServiceUnreachable, match=r"MLflow tracking server at http://127\.0\.0\.1:\d+ is unreachable: "
+                                                 r"connection refused"):
+        down.check()
+    with pytest.raises(MlflowException):  # an error, not None
+        down.model_version("videoorion-stage1", "1")
+    uri, art = tracking
+    local = MlflowResource(tracking_uri=uri, artifact_root=str(art))
+    local.check()
+    assert local.model_version("never-registered", "1") is None  # only "does not exist" means not registered

@@ -72,6 +72,7 @@ def test_per_video_outputs_are_shared_and_a_retried_task_counts_as_done(tiny_wor
     again = tag_shard(videos, tiny_config, n_frames=4, out_dir=tmp_path / "b" / "tags", progress=False, shared=mirror_b)
     assert (again.metadata()["done"], again.metadata()["cached"]) == (0, 2)
     assert all(r.output.is_file() and str(r.output).startswith(str(tmp_path / "b")) for r in again.records)
+    assert all(r.output.with_name(r.output.name + ".sha256").is_file() for r in again.records)  # seals travel too
 
     # A task re-run by Ray after it had published (its node died before the result came back) reports "done"
     # for its own run, "cached" for any other.
@@ -113,7 +114,8 @@ def test_asset_values_carry_their_outputs_through_s3(tiny_world, moto_s3, bucket
                                   resources=resources).success
         filtered = dg.materialize(assets, selection=["filtered_dataset"], instance=instance, resources=resources)
         value = filtered.output_for_node("filtered_dataset")
-        assert store_paths(value, cache) == [Path(value["path"]).resolve()]  # the folder, not train.json twice
+        # the folder (not train.json in it again) and the video md5s beside it
+        assert store_paths(value, cache) == sorted([Path(value["path"]).resolve(), Path(value["video_md5"]).resolve()])
         shutil.rmtree(cache)  # another node: nothing local
         tags = dg.materialize(assets, selection=["keyframe_tags"], partition_key=shard, instance=instance,
                               resources=resources)

@@ -12,6 +12,7 @@ import dagster as dg
 from orion_assets.data.observe import observe_now
 from orion_assets.resources import DvcResource, OrionConfigResource, LocalStoreResource, RayClusterResource
 from orion_assets.resources.deepspeed import DeepSpeedLauncher
+from orion_assets.resources.json_io import JsonIOManagerResource
 from orion_assets.resources.mlflow import MlflowResource
 
 # One optimizer step per stage, no DataLoader worker processes: the tests check plumbing, not learning.
@@ -32,6 +33,7 @@ def training_resources(world: Path, root: Path, *, num_procs: int = 1, extra: tu
         "mlflow": MlflowResource(tracking_uri=f"sqlite:///{root / 'mlflow' / 'mlflow.db'}",
                                  artifact_root=str(root / "mlflow" / "artifacts")),
         "deepspeed": DeepSpeedLauncher(num_procs=num_procs),
+        "io_manager": JsonIOManagerResource(),  # what the code location uses (definitions.py), no pickles
     }
 
 

@@ -84,6 +84,28 @@ def test_unchanged_inputs_reuse_the_checkpoint(trained):
     assert meta["cached"].value and meta["model_version"].value == _meta(result, 1)["model_version"].value
 
 
+def test_a_corrupt_checkpoint_is_trained_again_not_reused(trained):
+    """Fault matrix: one flipped exponent bit in a stage's model.safetensors: the stage was reused and stage 2 trained
+    from it. Now its reuse check says which file, moves the folder aside and trains a new version; the parent check
+    refuses to train from a corrupt parent."""
+    from orion_assets.training.stage import _verified_parent
+    from tests.core.model.test_checkpoint import flip_exponent_bit
+
+    instance, resources, result, assets, _ = trained
+    old = _meta(result, 1)
+    export = Path(old["checkpoint_path"].value)
+    flip_exponent_bit(export / "model.safetensors")
+    with pytest.raises(dg.Failure, match="model.safetensors: content changed"):
+        _verified_parent({"export": str(export), "model_name": "videoorion-stage1", "model_version": "1"})
+    again = dg.materialize(assets, selection=["stage1_checkpoint"], instance=instance, resources=resources)
+    meta = again.asset_materializations_for_node("stage1_checkpoint")[0].metadata
+    assert not meta["cached"].value and meta["model_version"].value != old["model_version"].value
+    assert Path(meta["checkpoint_path"].value) == export  # same content address, trained again
+    assert export.parent.with_name(export.parent.name + ".corrupt").is_dir()  # the bad bytes kept aside
+    warnings = [e.message for e in instance.all_logs(again.run_id) if e.user_message and "not reusing" in e.message]
+    assert warnings and "model.safetensors" in warnings[0]
+
+
 def test_masks_from_another_dataset_version_are_refused(trained):
     instance, _, _, _, shards = trained
     filtered = instance.get_latest_materialization_event(dg.AssetKey("filtered_dataset"))

@@ -1,5 +1,8 @@
 """Declarative automation of the stages, evaluated in-process over recorded events (no runs): a new raw-data
-version re-trains stage 1 with the new filtered dataset, and stages 2-3 only once object_masks caught up."""
+version re-trains stage 1 with the new filtered dataset, and stages 2-3 only once object_masks caught up; a new
+raw version whose filtered dataset comes out identical re-trains nothing."""
+
+import itertools
 
 import dagster as dg
 
@@ -17,16 +20,22 @@ def _evaluate(instance, cursor=None):
     return dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=SELECTION, cursor=cursor)
 
 
-def _materialized(instance, *keys: str) -> None:
+_FRESH = (f"v{i}" for i in itertools.count())
+
+
+def _materialized(instance, *keys: str, version: str | None = None) -> None:
+    """Materializations with a new data version each (a real change), or ``version`` (the same result again)."""
     for key in keys:
         for partition in (SHARD_KEYS if key in PER_SHARD else [None]):
-            instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key, partition=partition))
+            tags = {"dagster/data_version": version or next(_FRESH)}
+            instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key, partition=partition, tags=tags))
 
 
 def _shard_done(instance, shard: str) -> None:
     """One shard's keyframe_tags + object_masks run finished (tags first, as in the run)."""
     for key in ("keyframe_tags", "object_masks"):
-        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key, partition=shard))
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key, partition=shard,
+                                                                    tags={"dagster/data_version": next(_FRESH)}))
 
 
 def _observe(instance, version: str) -> None:
@@ -53,13 +62,38 @@ def test_new_raw_version_retrains_in_order():
         assert tick() == {}
         _observe(instance, "v2")  # a new DVC version of the raw data
         assert tick() == {"video_manifest": 2}
-        assert tick("video_manifest") == {"filtered_dataset": 1, "stage1_checkpoint": 1}
+        assert tick("video_manifest") == {"filtered_dataset": 1}
         # The masks of the old dataset must not feed stages 2-3: they wait for object_masks.
-        assert tick("filtered_dataset", "stage1_checkpoint") == {"keyframe_tags": 2, "object_masks": 2}
-        assert tick() == {}  # still waiting (the daemon would also see object_masks in progress)
+        assert tick("filtered_dataset") == {"keyframe_tags": 2, "object_masks": 2, "stage1_checkpoint": 1}
+        assert tick("stage1_checkpoint") == {}  # still waiting (the daemon would also see object_masks in progress)
         _shard_done(instance, SHARD_KEYS[0])
         assert tick() == {}  # the other shard still has old masks
         _shard_done(instance, SHARD_KEYS[1])
         assert tick() == {"stage2_checkpoint": 1, "stage3_checkpoint": 1}
         assert tick("stage2_checkpoint", "stage3_checkpoint") == {}
 
+
+
+def test_new_raw_version_with_the_same_training_data_retrains_nothing():
+    """Fault matrix: removing a file the manifest had already rejected re-ran the filter, tags, masks and all three
+    stages. The manifests change (their files changed), but filtered_dataset's data version is the digest of
+    train.json, which comes out identical: nothing below it is requested."""
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(SHARDS, SHARD_KEYS)
+        _observe(instance, "v1")
+        _materialized(instance, "video_manifest", "keyframe_tags", "object_masks", *STAGES)
+        _materialized(instance, "filtered_dataset", version="train-json-1")
+        result = _evaluate(instance)
+        _observe(instance, "v1")
+        result = _evaluate(instance, result.cursor)
+        assert result.total_requested == 0
+        _observe(instance, "v2")
+        result = _evaluate(instance, result.cursor)
+        assert result.get_num_requested(dg.AssetKey("video_manifest")) == 2
+        _materialized(instance, "video_manifest")  # new manifests: the removed file is gone from them
+        result = _evaluate(instance, result.cursor)
+        assert result.total_requested == 1 and result.get_num_requested(dg.AssetKey("filtered_dataset")) == 1
+        _materialized(instance, "filtered_dataset", version="train-json-1")  # the same training set
+        for _ in range(2):
+            result = _evaluate(instance, result.cursor)
+            assert result.total_requested == 0, "an unchanged filtered dataset must not re-run anything below it"

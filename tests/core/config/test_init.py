@@ -44,6 +44,8 @@ def test_configs_are_frozen():
     (["pipeline.keyframe_mode=sometimes"], "keyframe_mode"),
     (["video.t_v"], "key=value"),
     (["data.scorer=clip"], "clip_path"),
+    (["data.shard_size=true"], "data.shard_size: expected int, got True"),  # YAML booleans are not numbers
+    (["data.max_bad_fraction=false"], "expected float, got False"),
 ])
 def test_bad_values_fail_loudly(override, fragment):
     with pytest.raises(ConfigError, match=fragment):
@@ -60,3 +62,15 @@ def test_round_trip():
     from orion_core.config.base import from_dict
 
     assert from_dict(OrionConfig, config.to_dict()) == config
+
+
+def test_one_rule_for_preset_and_overrides():
+    """ORION_PRESET / ORION_OVERRIDES first, the command line's (or run config's) overrides on top, everywhere."""
+    from orion_core.config import settings_from_env
+
+    env = {"ORION_PRESET": "tiny-cpu", "ORION_OVERRIDES": "data.shard_size=5; video.t_v=4"}
+    assert settings_from_env(None, (), environ=env) == ("tiny-cpu", ["data.shard_size=5", "video.t_v=4"])
+    preset, overrides = settings_from_env(None, ["data.shard_size=7"], environ=env)
+    assert load_preset(preset, overrides).data.shard_size == 7 and load_preset(preset, overrides).video.t_v == 4
+    assert settings_from_env("videoorion-7b", (), environ={}) == ("videoorion-7b", [])
+    assert settings_from_env(None, (), environ={}) == ("tiny-cpu", [])

@@ -7,6 +7,7 @@ import json
 import pytest
 import torch
 
+from orion_core.contracts.integrity import IntegrityError, seal_tree
 from orion_core.model.checkpoint import load_checkpoint, save_checkpoint
 from orion_core.model.collate import collate
 from orion_core.weights import MissingWeightsError
@@ -54,5 +55,29 @@ def test_checkpoint_with_wrong_weights_is_refused(model, model_config, tmp_path)
     meta = json.loads((tmp_path / "a" / "orion_checkpoint.json").read_text())
     meta["config"] = other.to_dict()
     (tmp_path / "a" / "orion_checkpoint.json").write_text(json.dumps(meta))
+    seal_tree(tmp_path / "a")  # a consistent checkpoint of another architecture, not a corrupt one
     with pytest.raises(ValueError, match="missing"):
+        load_checkpoint(tmp_path / "a")
+
+
+def flip_exponent_bit(path) -> None:
+    """Flip the top exponent bit of the last float32 in a safetensors file (a value near 1e-3 becomes ~1e35)."""
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x40
+    path.write_bytes(bytes(data))
+
+
+def test_flipped_bit_in_weights_is_refused_with_the_path(model, model_config, tmp_path):
+    """Fault matrix: one flipped exponent bit in model.safetensors used to load silently (other answers, exit 0)."""
+    save_checkpoint(model, tmp_path / "a", config=model_config)
+    weights = tmp_path / "a" / "model.safetensors"
+    flip_exponent_bit(weights)
+    with pytest.raises(IntegrityError, match="model.safetensors: content changed"):
+        load_checkpoint(tmp_path / "a")
+
+
+def test_file_added_to_a_sealed_checkpoint_is_refused(model, model_config, tmp_path):
+    save_checkpoint(model, tmp_path / "a", config=model_config)
+    (tmp_path / "a" / "extra.bin").write_bytes(b"x")
+    with pytest.raises(IntegrityError, match="not listed"):
         load_checkpoint(tmp_path / "a")

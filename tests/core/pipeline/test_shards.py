@@ -113,3 +113,24 @@ def test_the_per_video_unit_fans_out_with_previews_and_lost_workers(shard_videos
         assert report.preview_png is not None and report.preview_png.read_bytes()[:4] == b"\x89PNG"
     assert reports["masks"].metadata()["max_decodes_per_video"] == 1
     assert set(reports["masks"].devices) >= {"tagger", "detector", "segmenter", "tracker"}
+
+
+def test_a_changed_mask_list_is_recomputed_not_reused(shard_videos, tiny_config, tmp_path):
+    """Fault matrix: one changed character inside an RLE string of a stored mask list was reported "cached" and
+    used; bytes that are not UTF-8 failed the shard on every re-run with a UnicodeDecodeError naming no file."""
+    one = shard_videos[:1]
+    tags_dir, masks_dir = tmp_path / "tags", tmp_path / "masks"
+    tag_shard(one, tiny_config, n_frames=8, out_dir=tags_dir, progress=False)
+    first = mask_shard(one, tiny_config, tags_dir=tags_dir, out_dir=masks_dir, progress=False).records[0]
+    path, good = first.output, first.output.read_bytes()
+    damages = (lambda b: b.replace(b'"counts":"', b'"counts":"Z', 1), lambda b: b[:30] + b"\xff\xfe\xfd\xfc" + b[34:])
+    for damage in damages:
+        path.write_bytes(damage(good))
+        report = mask_shard(one, tiny_config, tags_dir=tags_dir, out_dir=masks_dir, progress=False)
+        record = report.records[0]
+        assert record.status == "done" and str(path) in record.recomputed  # said, with the path, and recomputed
+        assert report.metadata()["recomputed_corrupt"] == [record.recomputed]
+        assert json.loads(path.read_text())["objects"] == json.loads(good)["objects"]  # (timings differ)
+        assert (path.parent / (path.name + ".corrupt")).is_file()
+        assert mask_shard(one, tiny_config, tags_dir=tags_dir, out_dir=masks_dir, progress=False).records[0].status \
+            == "cached"

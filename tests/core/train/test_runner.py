@@ -114,3 +114,33 @@ def test_loss_goes_down_on_a_fixed_batch(dataset, make_job, tmp_path):
     losses = [c[1] for c in summary.loss_curve]
     assert len(losses) == 12 and max(losses[-3:]) < 0.7 * losses[0], losses
     assert max(losses[-3:]) < min(losses[:3]), losses
+
+
+def test_steps_that_mostly_overflow_fail_instead_of_exporting(train_config, make_job, tmp_path):
+    """Fault matrix: stage 2 trained from a stage 1 with one huge weight had loss ~4e35 and every step skipped on
+    overflow ("weights were not updated"), yet finished and exported."""
+    from orion_core.model.builders import build_videoorion
+    from orion_core.model.checkpoint import save_checkpoint
+    from orion_core.train.errors import UnhealthyTrainingError
+
+    model = build_videoorion(train_config)
+    with torch.no_grad():  # one flipped exponent bit in the LM head: a weight of ~1e-2 becomes ~3e36
+        model.llm.lm_head.weight[5, 0] = 3.0e36
+    save_checkpoint(model, tmp_path / "huge_init", config=train_config)
+    job = make_job(2, init=tmp_path / "huge_init", out=tmp_path / "run", max_steps=2)
+    with pytest.raises(UnhealthyTrainingError, match="2 of 2 optimizer steps overflowed"):
+        run_training(job, reporter=ListReporter())
+    assert json.loads((job.out / "error.json").read_text())["type"] == "UnhealthyTrainingError"
+    assert not (job.out / "export").exists() and not (job.out / "summary.json").exists()
+
+
+def test_health_check_counts_skipped_samples():
+    from orion_core.train.errors import UnhealthyTrainingError
+    from orion_core.train.loop import check_health
+    from orion_core.train.summary import TrainerState
+
+    fine = TrainerState(run_key="k", world_size=1, step=4, samples=8, skipped_events=4, overflow_steps=2)
+    check_health(fine, max_bad_fraction=0.5)
+    with pytest.raises(UnhealthyTrainingError, match="12 of 20 samples met were skipped"):
+        check_health(TrainerState(run_key="k", world_size=1, step=4, samples=8, skipped_events=12),
+                     max_bad_fraction=0.5)
