@@ -10,9 +10,10 @@ of a training step.
   evaluation share);
 * :class:`VideoFeatures` - context-frame patch features (t_v, h, w, D) and per-frame mask-pooled object
   features (N, T_o, D) with a presence mask (N, T_o): what the projectors read;
-* :class:`FeatureStore` - one safetensors file per (video, mask list, encoder, geometry), written atomically
-  and read back by key;
-* :func:`compute_features` / :func:`features_for_videos` - decode once, encode, pool, store.
+* :class:`FeatureStore` - one safetensors file per (video, mask list, encoder, geometry), written atomically,
+  sealed (its sha256 beside it) and read back by key;
+* :func:`compute_features` / :func:`features_for_videos` - decode once, encode, pool, store; a stored file is
+  reused only when it matches its seal (else reported with its path, moved aside and computed again).
 """
 
 from .compute import FeatureEncoder, compute_features, encoder_digest, features_for_videos, object_coverage

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,11 +13,14 @@ import numpy as np
 import torch
 
 from orion_core.config import OrionConfig
+from orion_core.contracts.integrity import IntegrityError
 from orion_core.contracts.masklist import MaskList
 from orion_core.model.mask_pooling import masks_to_grid, pool_objects
 from orion_core.model.vision_encoder import VisionEncoder
 
 from .store import FeatureStore, VideoFeatures, features_key
+
+logger = logging.getLogger(__name__)
 
 
 def object_coverage(masklist: MaskList, frame_indices: Sequence[int], frame_size: tuple[int, int], *,
@@ -156,6 +160,8 @@ class FeatureReport:
     """video_id -> path of its features file (None: failed)."""
     status: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    recomputed: dict[str, str] = field(default_factory=dict)
+    """video_id -> why its stored features were not reused (they failed their integrity check), naming the file."""
     seconds: float = 0.0
 
     def counts(self) -> dict[str, int]:
@@ -169,8 +175,11 @@ def features_for_videos(videos: Iterable[tuple[str, Path, Path | None]], encoder
                         store: FeatureStore, *, progress: bool = False) -> FeatureReport:
     """Make sure every ``(video_id, video path, mask-list path or None)`` has its features in ``store``.
 
-    A video whose file or mask list cannot be read is recorded as failed with its reason and the rest go on.
+    Stored features are reused only when they match their seal; a file that does not is reported (log and
+    ``report.recomputed``, with its path), moved aside as ``*.corrupt`` and computed again, never used. A video whose
+    file or mask list cannot be read is recorded as failed with its reason and the rest go on.
     """
+
     from tqdm import tqdm
 
     from orion_core.contracts.digests import file_sha256
@@ -181,11 +190,16 @@ def features_for_videos(videos: Iterable[tuple[str, Path, Path | None]], encoder
     start = time.perf_counter()
     items = list(videos)
     for video_id, path, masks_path in tqdm(items, desc="features", unit="video", disable=not progress):
+
+        def corrupt(exc: IntegrityError, video_id: str = video_id) -> None:
+            report.recomputed[video_id] = f"{exc}; moved aside as {exc.path.name}.corrupt and recomputed"
+            logger.warning(report.recomputed[video_id])
+
         try:
             masklist = MaskList.load(masks_path) if masks_path is not None else None
             masks_digest = file_sha256(masks_path) if masks_path is not None else None
             key = encoder.key(file_sha256(path), masks_digest)
-            if store.has(key):
+            if store.reusable(key, report=corrupt):
                 report.status[video_id] = "cached"
             else:
                 store.save(key, compute_features(path, masklist, encoder))

@@ -33,6 +33,8 @@ class FeatureShard:
     geometry: dict[str, Any]
     seconds: float
     errors: dict[str, str] = field(default_factory=dict)
+    recomputed: dict[str, str] = field(default_factory=dict)
+    """video_id -> a stored features file that failed its integrity check and was computed again (with its path)."""
 
     def version(self) -> str:
         """Data version: the sorted (video, features file name or error) list (file names are content addresses)."""
@@ -43,6 +45,7 @@ class FeatureShard:
         return {"videos": len(self.rows), "done": status["done"], "cached": status["cached"],
                 "failed": status["failed"], "failed_reasons": dict(Counter(self.errors.values())),
                 "failed_videos": [r[0] for r in self.rows if r[1] == "failed"][:50],
+                "recomputed_corrupt": [self.recomputed[v] for v in sorted(self.recomputed)][:50],
                 "encoder_digest": self.encoder_digest, "geometry": self.geometry,
                 "seconds_total": round(self.seconds, 3),
                 "decodes_per_video": 1}
@@ -62,7 +65,8 @@ def features_dataset_shard(train_json: str | Path, shard: str, config: OrionConf
                                   for vid, path in sorted(videos)], encoder, FeatureStore(out_dir), progress=progress)
     rows = _rows(report)
     return FeatureShard(rows=rows, encoder_digest=encoder.digest, geometry=encoder.geometry(),
-                        seconds=time.perf_counter() - start, errors=dict(report.errors))
+                        seconds=time.perf_counter() - start, errors=dict(report.errors),
+                        recomputed=dict(report.recomputed))
 
 
 def _rows(report: FeatureReport) -> list[list]:

@@ -7,12 +7,13 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from safetensors.torch import load_file, save_file
 
 from orion_core.contracts.digests import json_digest
+from orion_core.contracts.integrity import IntegrityError, reusable, seal
 
 FORMAT_VERSION = 1
 """Bump when what an entry holds changes (invalidates every cached entry)."""
@@ -57,7 +58,8 @@ def features_key(*, video_digest: str, masks_digest: str | None, encoder: str, g
 
 
 class FeatureStore:
-    """``<root>/<key[:2]>/<key>.safetensors``: one file per entry, written to a temporary name and renamed."""
+    """``<root>/<key[:2]>/<key>.safetensors``: one file per entry, written to a temporary name and renamed, then
+    sealed (``<file>.sha256``, :mod:`orion_core.contracts.integrity`) so a reuse can tell the bytes are intact."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
@@ -67,6 +69,11 @@ class FeatureStore:
 
     def has(self, key: str) -> bool:
         return self.path(key).is_file()
+
+    def reusable(self, key: str, *, report: Callable[[IntegrityError], None] | None = None) -> bool:
+        """Whether the entry at ``key`` exists and matches its seal; one that does not (changed bytes, or no seal:
+        an interrupted writer) is handed to ``report``, moved aside as ``*.corrupt`` and must be computed again."""
+        return reusable(self.path(key), report=report)
 
     def save(self, key: str, features: VideoFeatures) -> Path:
         path = self.path(key)
@@ -84,6 +91,7 @@ class FeatureStore:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+        seal(path)  # after the rename: a file without its seal is never reused
         return path
 
     def load(self, key: str) -> VideoFeatures:
