@@ -36,3 +36,11 @@ def on_new_data() -> dg.AutomationCondition:
         & ~AC.any_deps_in_progress()
         & ~AC.in_progress()
     ).with_label("eager_on_new_data")
+
+
+def catching_up(*assets: str) -> dg.AutomationCondition:
+    """A dependency among ``assets`` has had its own inputs change since it was last materialized: it is about to be
+    re-made, so an asset reading it waits (``& ~catching_up(...)``) instead of running on its old output. The
+    partition mapping applies, so a shard's frame_features waits for that shard's object_masks only."""
+    return AC.any_deps_match(deps_data_changed().since(AC.newly_updated())).allow(
+        dg.AssetSelection.assets(*assets)).with_label(f"{' / '.join(assets)} catching up with their inputs")

@@ -10,12 +10,15 @@ from pathlib import Path
 
 import dagster as dg
 
+from ..automation import catching_up, on_new_data
 from ..metadata import plain
 from ..partitions import shard_partitions
 
 
 @dg.asset(partitions_def=shard_partitions, group_name="objects", required_resource_keys={"orion", "store"},
-          kinds={"pytorch"}, automation_condition=dg.AutomationCondition.eager(),
+          kinds={"pytorch"},
+          # on a new data version of its inputs, once the encoder and this shard's masks caught up with theirs
+          automation_condition=on_new_data() & ~catching_up("vision_encoder", "object_masks"),
           description="Per video: frozen-encoder features of the t_v context frames and of each object on its tracked "
                       "frames (mask-pooled), cached by content address so no stage or epoch encodes a frame again.")
 def frame_features(context: dg.AssetExecutionContext, filtered_dataset: dict, object_masks: dict,

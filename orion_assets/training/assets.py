@@ -1,36 +1,34 @@
 """stage1_checkpoint -> stage2_checkpoint -> stage3_checkpoint: DeepSpeed jobs launched through Dagster Pipes.
 
 Each asset is one call to :func:`.stage.train_stage`; the job itself is ``orion_core.train``. All three are in the
-``gpu`` pool (dagster_home/dagster.yaml bounds how many run at once) and eager: a new version of the filtered
-dataset or of the object masks (itself following a new DVC version of the raw data) makes them stale, and the
-automation sensor launches the re-training. Stage 1 is video-only (the job ignores masks there), so it does not
-depend on object_masks: a new mask config re-trains stages 2-3 only.
+``gpu`` pool (dagster_home/dagster.yaml bounds how many run at once) and automated on new data versions
+(``orion_assets.automation``): a real change of what a stage consumes (its samples, their videos, mask lists and
+cached features, the frozen encoder; ``orion_core.train.consumed``) re-trains it once its upstream caught up.
+Stage 1 is video-only (no mask lists), but the cached features it reads are addressed by the mask lists too, so a
+new mask config re-trains it as well.
 """
 
 import dagster as dg
 
-from ..automation import deps_data_changed, on_new_data
+from ..automation import catching_up, on_new_data
 from .encoder import vision_encoder
 from .stage import train_stage
 
 RESOURCES = {"orion", "store", "mlflow", "deepspeed"}
 POOL = "gpu"
 ALL_SHARDS = dg.AssetIn(partition_mapping=dg.AllPartitionMapping())
-# Plain eager would start stages 2-3 in the same run as a new filtered_dataset, before the (per-shard, hence
-# separately run) object_masks caught up with it: they would train on old masks. So an object stage also waits
-# while any object_masks shard has had its inputs change since that shard was last materialized.
-MASKS_CATCHING_UP = dg.AutomationCondition.any_deps_match(
-    deps_data_changed().since(dg.AutomationCondition.newly_updated())
-).allow(dg.AssetSelection.assets("object_masks", "frame_features")).with_label(
-    "object_masks / frame_features catching up with their inputs")
-EAGER = on_new_data()  # eager, but only on a new data version of what the stage consumes (orion_assets.automation)
+# On a new data version of what the stage consumes (orion_assets.automation). Left at that, a stage would start as
+# soon as filtered_dataset changed, before the (per-shard, hence separately run) object_masks and frame_features, or
+# the encoder, caught up with it: it would train on old masks and features. So a stage also waits while any of
+# those has had its inputs change since it was last materialized.
+AUTOMATION = on_new_data() & ~catching_up("vision_encoder", "object_masks", "frame_features")
 COMMON = dict(group_name="training", pool=POOL, required_resource_keys=RESOURCES, kinds={"deepspeed", "mlflow"})
 
 
 SHARDED = {"object_masks": ALL_SHARDS, "frame_features": ALL_SHARDS}
 
 
-@dg.asset(ins={"frame_features": ALL_SHARDS}, **COMMON, automation_condition=EAGER & ~MASKS_CATCHING_UP,
+@dg.asset(ins={"frame_features": ALL_SHARDS}, **COMMON, automation_condition=AUTOMATION,
           description="Stage 1, video-centric pretraining: only the video projector (STC connector) learns; no object "
                       "tokens (it reads the cached context-frame features). Registered in MLflow as videoorion-stage1.")
 def stage1_checkpoint(context: dg.AssetExecutionContext, filtered_dataset: dict, vision_encoder: dict,
@@ -39,7 +37,7 @@ def stage1_checkpoint(context: dg.AssetExecutionContext, filtered_dataset: dict,
                        features=frame_features)
 
 
-@dg.asset(ins=SHARDED, **COMMON, automation_condition=EAGER & ~MASKS_CATCHING_UP,
+@dg.asset(ins=SHARDED, **COMMON, automation_condition=AUTOMATION,
           description="Stage 2, object-centric pretraining from stage 1: only the object projector learns. "
                       "Registered in MLflow as videoorion-stage2.")
 def stage2_checkpoint(context: dg.AssetExecutionContext, filtered_dataset: dict, object_masks: dict,
@@ -48,7 +46,7 @@ def stage2_checkpoint(context: dg.AssetExecutionContext, filtered_dataset: dict,
                        encoder=vision_encoder, features=frame_features, parent=stage1_checkpoint)
 
 
-@dg.asset(ins=SHARDED, **COMMON, automation_condition=EAGER & ~MASKS_CATCHING_UP,
+@dg.asset(ins=SHARDED, **COMMON, automation_condition=AUTOMATION,
           description="Stage 3, multimodal instruction tuning from stage 2: everything but the vision encoder "
                       "learns. Registered in MLflow as videoorion-stage3.")
 def stage3_checkpoint(context: dg.AssetExecutionContext, filtered_dataset: dict, object_masks: dict,

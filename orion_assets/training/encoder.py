@@ -4,6 +4,8 @@
 training frames (``orion_core.train.encoder_pretrain``, the analogue of CLIP); ``preset`` records the weights the
 preset names (``model.vision_path``; seeded random weights when it names none). Either way the output says where
 the weights are and what they are (a digest of the weights), and MLflow holds a registered version with lineage.
+A pretrained encoder's folder is sealed (``SHA256SUMS``) once it is complete and verified before it is reused, as a
+stage's checkpoint export is: a corrupt one is moved aside and trained again.
 """
 
 
@@ -14,8 +16,10 @@ import dagster as dg
 
 from orion_core.checkpoint_lineage import CheckpointLineage, DatasetRef, git_revision
 from orion_core.contracts.digests import json_digest
+from orion_core.contracts.integrity import IntegrityError, quarantine, seal_tree, verify_tree
 from orion_core.data.ingest import resolve_source
 
+from ..automation import on_new_data
 from ..metadata import plain, png_markdown
 from .inputs import raw_data_version
 
@@ -23,7 +27,7 @@ REGISTRATION = "registration.json"
 
 
 @dg.asset(group_name="training", pool="gpu", required_resource_keys={"orion", "store", "mlflow"},
-          kinds={"pytorch", "mlflow"}, automation_condition=dg.AutomationCondition.eager(),
+          kinds={"pytorch", "mlflow"}, automation_condition=on_new_data(),
           description="The frozen vision encoder: pretrained on the world's training frames (embedded default) or "
                       "the preset's CLIP/SigLIP weights. Registered in MLflow as videoorion-vision-encoder.")
 def vision_encoder(context: dg.AssetExecutionContext, filtered_dataset: dict) -> dg.Output:
@@ -37,13 +41,14 @@ def vision_encoder(context: dg.AssetExecutionContext, filtered_dataset: dict) ->
             [config.model.vision_path, config.model.vision_encoder, config.video.image_size])}
         return dg.Output(value, data_version=dg.DataVersion(value["digest"]),
                          metadata={**res.orion.metadata(), "source": "preset", "vision_path": str(config.model.vision_path)})
+    res.mlflow.check()  # an unreachable server: one line, before anything is trained
     world = resolve_source(config.data.source)
     digest = json_digest([enc, config.model.vision_encoder, config.model.vision_hidden, config.model.vision_layers,
                           config.model.vision_heads, config.model.vision_intermediate, config.model.patch_size,
                           config.model.feature_layer, config.video.image_size, config.video.resize_mode,
                           filtered_dataset["dvc_md5"]])
     out = res.store.path("vision_encoder", digest)
-    registered = _registered(out, res.mlflow)
+    registered = _registered(context, out, res.mlflow)
     if registered is None:
         lineage = CheckpointLineage(
             stage=0, preset=config.name, config_digest=config.digest(), git=git_revision(), run_id=context.run_id,
@@ -68,6 +73,7 @@ def vision_encoder(context: dg.AssetExecutionContext, filtered_dataset: dict) ->
         registered = {"model_name": lineage.model_name, "version": str(version.version), "run_id": run_id,
                       "source": version.source, "tracking_uri": res.mlflow.uri()}
         (out / REGISTRATION).write_text(json.dumps(registered, indent=2))
+        seal_tree(out)  # last: a folder without its seal (a run killed before here) is never reused
     summary = json.loads((out / "pretrain.json").read_text())
     meta = {**res.orion.metadata(), "cached": registered.get("cached", False), "source": "world",
             "held_out_accuracy": plain(summary["held_out"]), "frames": summary["frames"], "videos": summary["videos"],
@@ -81,9 +87,16 @@ def vision_encoder(context: dg.AssetExecutionContext, filtered_dataset: dict) ->
     return dg.Output(value, data_version=dg.DataVersion(digest), metadata=meta)
 
 
-def _registered(out: Path, mlflow) -> dict | None:
+def _registered(context: dg.AssetExecutionContext, out: Path, mlflow) -> dict | None:
+    """The registration of a finished encoder at ``out``, when the tracking store still holds it and the folder
+    still matches its seal; a corrupt or unsealed one is moved aside (``<digest>.corrupt``) and trained again."""
     path = out / REGISTRATION
     if not path.is_file() or not (out / "model.safetensors").is_file():
+        return None
+    try:
+        verify_tree(out)
+    except IntegrityError as exc:
+        context.log.warning(f"not reusing {out}: {exc}; moved aside to {quarantine(out).name}, training again")
         return None
     registered = json.loads(path.read_text())
     if mlflow.model_version(registered["model_name"], registered["version"]) is None:

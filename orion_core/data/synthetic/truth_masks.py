@@ -76,8 +76,10 @@ def truth_mask_rows(train_json: str | Path, shard: str, config: OrionConfig, *, 
     object_masks asset's shape) with the world's ground truth of every kept video of ``shard``.
 
     Files are content-addressed by the annotation's bytes and the settings that shape the list (t_o rule, cap),
-    so a re-run reuses them; a video without an annotation (not a world video) is a failed row, never dropped."""
+    so a re-run reuses them when they still match their seal (else they are moved aside and written again); a
+    video without an annotation (not a world video) is a failed row, never dropped."""
     from orion_core.contracts.digests import file_sha256, json_digest
+    from orion_core.contracts.integrity import reusable
 
     world_dir, out_dir = Path(world_dir), Path(out_dir)
     key = json_digest({"video": config.digest("video"), "max_objects": config.pipeline.max_objects, "source": "oracle"})
@@ -92,7 +94,7 @@ def truth_mask_rows(train_json: str | Path, shard: str, config: OrionConfig, *, 
             continue
         path = out_dir / "oracle" / key / f"{file_sha256(ann_path)[:16]}.masks.json"
         status = "cached"
-        if not path.is_file():
+        if not reusable(path):
             annotation = json.loads(ann_path.read_text())
             world_masklist(annotation, config, video_path=str(sample["video"])).save(path)
             status = "done"

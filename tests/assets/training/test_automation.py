@@ -1,6 +1,7 @@
 """Declarative automation of the stages, evaluated in-process over recorded events (no runs): a new raw-data
-version re-trains stage 1 with the new filtered dataset, and stages 2-3 only once object_masks caught up; a new
-raw version whose filtered dataset comes out identical re-trains nothing."""
+version re-makes the encoder, the tags and masks, then each shard's features once its masks and the encoder caught
+up, and re-trains the stages only once every shard's features did; a new raw version whose filtered dataset comes
+out identical re-trains nothing."""
 
 import itertools
 
@@ -10,10 +11,11 @@ from orion_assets.definitions import defs
 from orion_assets.partitions import SHARDS
 
 SHARD_KEYS = ["shard-00000", "shard-00001"]
-PER_SHARD = ("video_manifest", "keyframe_tags", "object_masks")
+PER_SHARD = ("video_manifest", "keyframe_tags", "object_masks", "frame_features")
 STAGES = ("stage1_checkpoint", "stage2_checkpoint", "stage3_checkpoint")
+UPSTREAM = ("video_manifest", "filtered_dataset", "vision_encoder", "keyframe_tags", "object_masks", "frame_features")
 # Raw data to the checkpoints (what comes after, e.g. evaluation, is not this test's business).
-SELECTION = dg.AssetSelection.assets(*PER_SHARD, "filtered_dataset", *STAGES)
+SELECTION = dg.AssetSelection.assets(*UPSTREAM, *STAGES)
 
 
 def _evaluate(instance, cursor=None):
@@ -23,19 +25,12 @@ def _evaluate(instance, cursor=None):
 _FRESH = (f"v{i}" for i in itertools.count())
 
 
-def _materialized(instance, *keys: str, version: str | None = None) -> None:
+def _materialized(instance, *keys: str, version: str | None = None, shards: list[str] = SHARD_KEYS) -> None:
     """Materializations with a new data version each (a real change), or ``version`` (the same result again)."""
     for key in keys:
-        for partition in (SHARD_KEYS if key in PER_SHARD else [None]):
+        for partition in (shards if key in PER_SHARD else [None]):
             tags = {"dagster/data_version": version or next(_FRESH)}
             instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key, partition=partition, tags=tags))
-
-
-def _shard_done(instance, shard: str) -> None:
-    """One shard's keyframe_tags + object_masks run finished (tags first, as in the run)."""
-    for key in ("keyframe_tags", "object_masks"):
-        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key, partition=shard,
-                                                                    tags={"dagster/data_version": next(_FRESH)}))
 
 
 def _observe(instance, version: str) -> None:
@@ -47,13 +42,13 @@ def test_new_raw_version_retrains_in_order():
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(SHARDS, SHARD_KEYS)
         _observe(instance, "v1")
-        _materialized(instance, "video_manifest", "filtered_dataset", "keyframe_tags", "object_masks", *STAGES)
+        _materialized(instance, *UPSTREAM, *STAGES)
         result = _evaluate(instance)
         assert result.total_requested == 0  # everything up to date
 
-        def tick(*materialized: str) -> dict[str, int]:
+        def tick(*materialized: str, shards: list[str] = SHARD_KEYS) -> dict[str, int]:
             nonlocal result
-            _materialized(instance, *materialized)
+            _materialized(instance, *materialized, shards=shards)
             result = _evaluate(instance, result.cursor)
             return {k.to_user_string(): n for k in defs.resolve_asset_graph().get_all_asset_keys()
                     if (n := result.get_num_requested(k))}
@@ -63,15 +58,15 @@ def test_new_raw_version_retrains_in_order():
         _observe(instance, "v2")  # a new DVC version of the raw data
         assert tick() == {"video_manifest": 2}
         assert tick("video_manifest") == {"filtered_dataset": 1}
-        # The masks of the old dataset must not feed stages 2-3: they wait for object_masks.
-        assert tick("filtered_dataset") == {"keyframe_tags": 2, "object_masks": 2, "stage1_checkpoint": 1}
-        assert tick("stage1_checkpoint") == {}  # still waiting (the daemon would also see object_masks in progress)
-        _shard_done(instance, SHARD_KEYS[0])
-        assert tick() == {}  # the other shard still has old masks
-        _shard_done(instance, SHARD_KEYS[1])
-        assert tick() == {"stage2_checkpoint": 1, "stage3_checkpoint": 1}
-        assert tick("stage2_checkpoint", "stage3_checkpoint") == {}
-
+        # Features and stages must not read the old masks or encoder: they wait until those caught up.
+        assert tick("filtered_dataset") == {"vision_encoder": 1, "keyframe_tags": 2, "object_masks": 2}
+        assert tick("vision_encoder") == {}  # the masks are still the old dataset's
+        assert tick("keyframe_tags", "object_masks", shards=SHARD_KEYS[:1]) == {"frame_features": 1}  # that shard's
+        assert tick("frame_features", shards=SHARD_KEYS[:1]) == {}  # the other shard still has old masks
+        assert tick("keyframe_tags", "object_masks", shards=SHARD_KEYS[1:]) == {"frame_features": 1}
+        assert tick("frame_features", shards=SHARD_KEYS[1:]) == {
+            "stage1_checkpoint": 1, "stage2_checkpoint": 1, "stage3_checkpoint": 1}  # one run, in order
+        assert tick(*STAGES) == {}
 
 
 def test_new_raw_version_with_the_same_training_data_retrains_nothing():
@@ -81,7 +76,8 @@ def test_new_raw_version_with_the_same_training_data_retrains_nothing():
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(SHARDS, SHARD_KEYS)
         _observe(instance, "v1")
-        _materialized(instance, "video_manifest", "keyframe_tags", "object_masks", *STAGES)
+        _materialized(instance, "video_manifest", "vision_encoder", "keyframe_tags", "object_masks", "frame_features",
+                      *STAGES)
         _materialized(instance, "filtered_dataset", version="train-json-1")
         result = _evaluate(instance)
         _observe(instance, "v1")

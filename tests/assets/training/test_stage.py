@@ -13,9 +13,10 @@ def test_stages_graph_pool_and_job():
     graph = defs.resolve_asset_graph()
     parents = {s: {k.to_user_string() for k in graph.get(dg.AssetKey(f"stage{s}_checkpoint")).parent_keys}
                for s in (1, 2, 3)}
-    assert parents == {1: {"filtered_dataset"},  # video-only: no masks, so new masks never re-train stage 1
-                       2: {"filtered_dataset", "object_masks", "stage1_checkpoint"},
-                       3: {"filtered_dataset", "object_masks", "stage2_checkpoint"}}
+    # Every stage reads cached features made by the frozen encoder; stage 1 is video-only (no mask lists).
+    encoded = {"filtered_dataset", "vision_encoder", "frame_features"}
+    assert parents == {1: encoded, 2: encoded | {"object_masks", "stage1_checkpoint"},
+                       3: encoded | {"object_masks", "stage2_checkpoint"}}
     for stage in (1, 2, 3):
         asset = defs.get_assets_def(f"stage{stage}_checkpoint")
         assert asset.op.pool == "gpu" and graph.get(asset.key).automation_condition is not None
@@ -23,7 +24,7 @@ def test_stages_graph_pool_and_job():
     assert pools == {"granularity": "op", "default_limit": 1}  # one training step at a time on this instance
     job = defs.resolve_job_def("training_job")
     assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == {
-        "stage1_checkpoint", "stage2_checkpoint", "stage3_checkpoint"}
+        "vision_encoder", "stage1_checkpoint", "stage2_checkpoint", "stage3_checkpoint"}
 
 
 def test_masks_index_over_shards():
