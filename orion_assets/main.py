@@ -96,14 +96,25 @@ def partition_keys(partitions_def, snap, config) -> list[str | None]:
 
 def preflight(config, resources) -> None:
     """Every service the graph will need answers, checked in seconds before any work starts
-    (:class:`orion_core.preflight.ServiceUnreachable` names the one that does not)."""
+    (:class:`orion_core.preflight.ServiceUnreachable` names the one that does not): MLflow, the DVC remote, an S3
+    data source, the shared S3 store, the Ray cluster of the per-video tasks and the Ray job API of training."""
+    from orion_core.preflight import check_http, check_ray, check_s3
+
+    from .resources import S3StoreResource
+    from .resources.ray_train import RayTrainLauncher
+
     resources["mlflow"].check()
     if resources["dvc"].available():
         resources["dvc"].check_remote()
     if config.data.source.startswith("s3://"):
-        from orion_core.preflight import check_s3
-
         check_s3(config.data.source, endpoint_url=config.data.s3_endpoint_url, service="S3 data source")
+    store = resources["store"]
+    if isinstance(store, S3StoreResource):
+        check_s3(store.root, endpoint_url=store.endpoint_url or None, service="shared output store (ORION_STORE)")
+    if resources.get("ray") is not None and resources["ray"].address:
+        check_ray(resources["ray"].address, service="Ray cluster (ORION_RAY_ADDRESS)")
+    if isinstance(resources.get("deepspeed"), RayTrainLauncher):
+        check_http("Ray job API (ORION_RAY_JOBS_ADDRESS)", resources["deepspeed"].address)
 
 
 def _failure_lines(result) -> list[str]:

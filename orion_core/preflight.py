@@ -85,6 +85,21 @@ def check_endpoint(service: str, url: str, *, timeout: float = TIMEOUT_S) -> Non
         raise ServiceUnreachable(service, url, exc.cause) from None
 
 
+def check_ray(address: str, *, service: str = "Ray cluster", timeout: float = TIMEOUT_S) -> None:
+    """TCP reachability of a Ray address: ``host:port`` of the GCS or ``ray://host:port`` (Ray Client); ``auto`` and
+    "" (a local cluster found or started by Ray itself) are not checked."""
+    if address in ("", "auto", "local"):
+        return
+    hostport = address.split("://", 1)[1] if "://" in address else address
+    host, _, port = hostport.rstrip("/").rpartition(":")
+    if not host or not port.isdigit():
+        raise ServiceUnreachable(service, address, "not a host:port or ray://host:port address")
+    try:
+        check_tcp(service, host, int(port), timeout=timeout)
+    except ServiceUnreachable as exc:
+        raise ServiceUnreachable(service, address, exc.cause) from None
+
+
 def check_s3(uri: str, *, endpoint_url: str | None = None, service: str = "S3", timeout: float = TIMEOUT_S) -> None:
     """The bucket of ``s3://bucket/prefix`` answers (``HeadBucket``, one attempt, short timeouts)."""
     from botocore.config import Config

@@ -31,3 +31,12 @@ def test_main_with_mlflow_unreachable_stops_in_one_line_before_any_work(tmp_path
     assert code == 1 and lines == [f"[orion] error: ServiceUnreachable: MLflow tracking server at {uri} is "
                                    "unreachable: connection refused  (--debug for the traceback)"]
     assert not (tmp_path / "store").exists()  # nothing started: no snapshot, no checkpoint folder
+
+
+def test_main_with_the_ray_cluster_unreachable_stops_in_one_line_before_any_work(tmp_path):
+    """The scale-out services are checked like the others: a Ray address nobody answers is one line, at once."""
+    address = f"127.0.0.1:{free_port()}"
+    code, lines = _main(env={"ORION_RAY_ADDRESS": address, "ORION_STORE": str(tmp_path / "store")})
+    assert code == 1 and lines == [f"[orion] error: ServiceUnreachable: Ray cluster (ORION_RAY_ADDRESS) at {address} "
+                                   "is unreachable: connection refused  (--debug for the traceback)"]
+    assert not (tmp_path / "store").exists()

@@ -32,3 +32,15 @@ def test_s3_check_passes_against_a_real_server(moto_s3):
     check_s3("s3://preflight/x", endpoint_url=moto_s3)
     with pytest.raises(ServiceUnreachable, match="bucket check failed"):
         check_s3("s3://no-such-bucket/x", endpoint_url=moto_s3)
+
+
+def test_ray_addresses_are_checked_by_their_host_and_port():
+    from orion_core.preflight import check_ray
+
+    port = free_port()  # nothing listens there
+    for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}"):
+        with pytest.raises(ServiceUnreachable, match=f"{address}.*connection refused"):
+            check_ray(address)
+    check_ray("auto")  # Ray finds or starts its own: nothing to check here
+    with pytest.raises(ServiceUnreachable, match="not a host:port"):
+        check_ray("head-without-port")
