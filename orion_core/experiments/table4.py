@@ -105,6 +105,8 @@ def summarize(runs: Mapping[str, Mapping[int, dict[str, dict[str, Any]]]], *, bo
 
     Returns ``{"groups", "accuracy": {method: {variant: {group: {"mean", "per_seed"}}}},
     "comparisons": {method: [{"a", "b", "group", "diff", "low", "high", "seeds", "items"}]}}``; "all" is every item.
+    Plain JSON values throughout (``per_seed`` is keyed by the seed as a string): the summary is the
+    ``table4_summary`` asset's value, stored as JSON, and reads back equal.
     """
     rng = np.random.default_rng(seed)
     variants = [v.name for v in VARIANTS if v.name in runs]
@@ -119,7 +121,8 @@ def summarize(runs: Mapping[str, Mapping[int, dict[str, dict[str, Any]]]], *, bo
         for v in variants:
             accuracy[method][v] = {}
             for g, ids in ids_by_group.items():
-                per_seed = {s: round(_accuracy(o, [i for i in ids if i in o], method), 2) for s, o in runs[v].items()}
+                per_seed = {str(s): round(_accuracy(o, [i for i in ids if i in o], method), 2)
+                            for s, o in sorted(runs[v].items())}
                 accuracy[method][v][g] = {"mean": round(float(np.mean(list(per_seed.values()))), 2),
                                           "per_seed": per_seed}
         comparisons[method] = []
