@@ -15,7 +15,7 @@ from orion_core.eval.run import evaluate
 def test_answerer_is_a_predictor_and_referrer(tiny_predictor, eval_config):
     answerer = OrionAnswerer(predictor=tiny_predictor, config=eval_config, max_new_tokens=4)
     assert isinstance(answerer, Predictor) and isinstance(answerer, Referrer)
-    with pytest.raises(ValueError, match="pipeline, none or oracle"):
+    with pytest.raises(ValueError, match="pipeline, none, oracle or shuffled"):
         OrionAnswerer(predictor=tiny_predictor, config=eval_config, objects="gt")
 
 
