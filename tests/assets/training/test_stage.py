@@ -1,5 +1,7 @@
 """The stage assets as the definitions hold them: inputs, the `gpu` pool and its limit, automation, the job."""
 
+import json
+
 import dagster as dg
 import pytest
 import yaml
@@ -39,3 +41,33 @@ def test_masks_index_over_shards():
     shards["shard-00001"]["records"].append(["v1", "done", "/m/other.json", None])
     with pytest.raises(dg.Failure, match="two mask lists"):
         masks_index(shards)
+
+
+def test_cached_features_and_the_frozen_encoder_are_consumed_inputs(tmp_path):
+    """What the stage assets pass (orion_assets.training.inputs.per_video_inputs + the vision_encoder digest): a new
+    features file of one of the stage's videos, or another encoder, is a real change; no encoder keeps the digest a
+    stage without one always had."""
+    from orion_assets.training.inputs import per_video_inputs
+    from orion_core.contracts.integrity import write_sealed_json
+    from orion_core.train.consumed import consumed_inputs
+
+    pair = [{"from": "human", "value": "<video>\nDescribe."}, {"from": "gpt", "value": "A ball."}]
+    train_json = tmp_path / "a.json"
+    train_json.write_text(json.dumps([{"id": f"s{i}", "video": f"v{i}.mp4", "video_id": f"v{i}", "split": "pretrain",
+                                       "conversations": pair} for i in (0, 1)]))
+    md5 = tmp_path / "md5.json"
+    md5.write_text(json.dumps({"v0": "md5-0", "v1": "md5-1"}))
+    features = {"v0": write_sealed_json(tmp_path / "f0", {"x": 0}), "v1": write_sealed_json(tmp_path / "f1", {"x": 1})}
+
+    def consumed(features, encoder):
+        per_video = per_video_inputs({"video_md5": str(md5)}, None, features)
+        return consumed_inputs(train_json, stage=1, per_video=per_video,
+                               whole_inputs={"vision_encoder": encoder} if encoder else None)
+
+    ref = consumed(features, "enc-1")
+    assert set(ref.per_video) == {"video", "frame_features"} and ref.whole_inputs == {"vision_encoder": "enc-1"}
+    assert consumed(features, "enc-2").digest != ref.digest
+    assert consumed({**features, "v1": write_sealed_json(tmp_path / "f1b", {"x": 2})}, "enc-1").digest != ref.digest
+    assert consumed({**features, "v9": write_sealed_json(tmp_path / "f9", {"x": 9})}, "enc-1").digest == ref.digest
+    plain = consumed_inputs(train_json, stage=1, per_video={"video": {"v0": "md5-0", "v1": "md5-1"}})
+    assert consumed_inputs(train_json, stage=1, per_video=plain.per_video, whole_inputs={}).digest == plain.digest
