@@ -64,7 +64,7 @@ class EncoderPretrainSummary:
 class _FrameSet:
     """Decoded frames and their labels (all in memory: a few thousand 64-px frames)."""
 
-    pixels: torch.Tensor  # (F, 3, S, S) encoder input
+    pixels: torch.Tensor  # (F, 3, S, S) encoder input (float16 at rest)
     patch_colour: torch.Tensor  # (F, P) long, 0 = background
     patch_shape: torch.Tensor  # (F, P) long, 0 = background
     obj_frame: torch.Tensor  # (R,) long: frame of each object example
@@ -117,7 +117,8 @@ def _label_frames(world_dir: Path, video_ids: Sequence[str], config: OrionConfig
             ps.append(shp)
         frame_count += len(idx)
     p = grid[0] * grid[1]
-    frames = _FrameSet(pixels=torch.cat(pixels), patch_colour=torch.stack(pc), patch_shape=torch.stack(ps),
+    # fp16 at rest: thousands of frames stay small
+    frames = _FrameSet(pixels=torch.cat(pixels).half(), patch_colour=torch.stack(pc), patch_shape=torch.stack(ps),
                        obj_frame=torch.tensor(of, dtype=torch.long),
                        obj_cover=torch.stack(oc) if oc else torch.zeros(0, p),
                        obj_colour=torch.tensor(ocl, dtype=torch.long), obj_shape=torch.tensor(osh, dtype=torch.long))
@@ -143,7 +144,17 @@ class _Heads(nn.Module):
 
 def _features(vit: nn.Module, pixels: torch.Tensor, layer: int, prefix: int) -> torch.Tensor:
     """(B, 3, S, S) -> (B, P, D) patch features of hidden state ``layer`` (what both branches read)."""
-    return vit(pixel_values=pixels, output_hidden_states=True).hidden_states[layer][:, prefix:]
+    return vit(pixel_values=pixels.float(), output_hidden_states=True).hidden_states[layer][:, prefix:]
+
+
+def _mirrored(frames: _FrameSet, grid: tuple[int, int]) -> _FrameSet:
+    """The frames mirrored left-right with their labels (every shape of the world is left-right symmetric, so a
+    mirrored frame is another valid frame): twice the views for the same decoding."""
+    h, w = grid
+    flip = lambda x: x.reshape(*x.shape[:-1], h, w).flip(-1).reshape(x.shape)  # noqa: E731 - (..., P) grids
+    return _FrameSet(pixels=frames.pixels.flip(-1), patch_colour=flip(frames.patch_colour),
+                     patch_shape=flip(frames.patch_shape), obj_frame=frames.obj_frame, obj_cover=flip(frames.obj_cover),
+                     obj_colour=frames.obj_colour, obj_shape=frames.obj_shape)
 
 
 def _losses(feats: torch.Tensor, heads: _Heads, frames: _FrameSet, batch: torch.Tensor) -> tuple[torch.Tensor, dict]:
@@ -195,13 +206,14 @@ def pretrain_world_encoder(config: OrionConfig, world_dir: str | Path, video_ids
     held = torch.zeros(len(frames.pixels), dtype=torch.bool)
     held[len(frames.pixels) - n_held * per_video:] = True  # the last videos in sorted order
     train, test = _subset(frames, ~held), _subset(frames, held)
+    mirror = _mirrored(train, encoder.grid)
     heads = _Heads(encoder.hidden_size, n_colours, n_shapes)
     vit.requires_grad_(True)
     vit.train()
     params = list(vit.parameters()) + list(heads.parameters())
     optimizer = torch.optim.AdamW(params, lr=enc_cfg.lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=enc_cfg.lr, total_steps=enc_cfg.steps,
-                                                   pct_start=0.05)
+                                                   pct_start=max(0.05, 3.0 / enc_cfg.steps))
     rng = np.random.default_rng(enc_cfg.seed)
     curve: list[list[float]] = []
     t0 = time.perf_counter()
@@ -210,7 +222,8 @@ def pretrain_world_encoder(config: OrionConfig, world_dir: str | Path, video_ids
     for step in range(1, enc_cfg.steps + 1):
         batch = torch.from_numpy(rng.choice(len(train.pixels), size=min(enc_cfg.batch, len(train.pixels)),
                                             replace=False))
-        loss, stats = _losses(_features(vit, train.pixels[batch], layer, prefix), heads, train, batch)
+        views = mirror if step % 2 else train  # alternate plain and mirrored batches
+        loss, stats = _losses(_features(vit, views.pixels[batch], layer, prefix), heads, views, batch)
         if not math.isfinite(loss.item()):
             raise FloatingPointError(f"encoder pretraining loss is {loss.item()} at step {step}")
         optimizer.zero_grad(set_to_none=True)
