@@ -44,11 +44,6 @@ class Predictor(Protocol):
 
 @runtime_checkable
 class Referrer(Protocol):
-    def option_scores(self, item: Item, prompt: str) -> list[float]:
-        """Log-likelihood of each candidate as the answer (the second way multiple choice is scored)."""
-        self._prepare(item, objects=self.objects)
-        return self.predictor.score_options(prompt, list(item.candidates))
-
     def refer(self, item: Item, prompt: str) -> str:
         """Describe the object under ``item.extra["box"]`` (on ``item.extra["frame"]``, frame 0 here)."""
 

@@ -37,7 +37,7 @@ def test_stage1_against_mlflow_server(mlflow_server, tiny_world, tmp_path):
     uri, artifacts = mlflow_server
     resources = {**training_resources(tiny_world, tmp_path), "mlflow": MlflowResource(tracking_uri=uri)}
     with dg.instance_for_test() as instance:
-        materialize_upstream(instance, resources, masks=False)
+        materialize_upstream(instance, resources)
         result = dg.materialize(graph_assets(), selection=["stage1_checkpoint"], instance=instance,
                                 resources=resources)
         assert result.success

@@ -42,7 +42,7 @@ def test_training_stage_on_ray_resumes_after_a_worker_node_is_killed(tiny_world,
         jobs = dashboard_url(cluster)
         resources = {**training_resources(tiny_world, tmp_path, extra=RAY_TRAIN),
                      "deepspeed": RayTrainLauncher(address=jobs, num_workers=2, poll_interval=0.5)}
-        materialize_upstream(instance, resources, masks=False)
+        materialize_upstream(instance, resources)
         assets = graph_assets()
 
         latest: dict[str, str] = {}

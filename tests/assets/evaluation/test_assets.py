@@ -44,7 +44,7 @@ def test_scores_and_tables_in_the_metadata(scored):
     assert meta["items"].value > 0 and not meta["cached"].value
     table = meta["per_task"].value
     assert table.startswith("| task | correct | total | failed | accuracy |")
-    assert all(f"| {task} |" in table for task in ("direction", "motion_state", "order"))
+    assert all(f"| {task} |" in table for task in ("brief_presence", "brief_count", "colour", "static_presence"))
     assert "CIDEr" in meta["referring"].value  # the synthetic split also has referring captions
     assert meta["scores_chart"].value.startswith("![synthetic per category](data:image/png;base64,")
     assert meta["model_version"].value == "videoorion-stage3/1"

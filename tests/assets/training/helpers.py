@@ -15,9 +15,11 @@ from orion_assets.resources.deepspeed import DeepSpeedLauncher
 from orion_assets.resources.json_io import JsonIOManagerResource
 from orion_assets.resources.mlflow import MlflowResource
 
-# One optimizer step per stage, no DataLoader worker processes: the tests check plumbing, not learning.
+# One optimizer step per stage, a few for the world-pretrained encoder, no DataLoader worker processes: the tests
+# check plumbing, not learning.
 TRAIN_OVERRIDES = ["train.stage1.max_steps=1", "train.stage2.max_steps=1", "train.stage3.max_steps=1",
-                   "train.loader_workers=0"]
+                   "train.loader_workers=0", "train.encoder.steps=4", "train.encoder.videos=8",
+                   "train.encoder.frames_per_video=4"]
 
 
 def overrides(world: Path, *extra: str) -> list[str]:
@@ -50,19 +52,22 @@ def graph_assets() -> list:
     """The Orion graph from raw videos to the three checkpoints (what follows, e.g. evaluation, left out)."""
     from orion_assets.data.assets import filtered_dataset, raw_videos, video_manifest
     from orion_assets.objects.assets import keyframe_tags, object_masks
+    from orion_assets.objects.features import frame_features
     from orion_assets.training.assets import training_assets
 
-    return [raw_videos, video_manifest, filtered_dataset, keyframe_tags, object_masks, *training_assets]
+    return [raw_videos, video_manifest, filtered_dataset, keyframe_tags, object_masks, frame_features,
+            *training_assets]
 
 
-def materialize_upstream(instance: dg.DagsterInstance, resources: dict, *, masks: bool = True) -> list[str]:
-    """Observe raw_videos, then materialize video_manifest, filtered_dataset and (``masks``) keyframe_tags +
-    object_masks for every shard. Returns the shards."""
+def materialize_upstream(instance: dg.DagsterInstance, resources: dict) -> list[str]:
+    """Observe raw_videos, then materialize video_manifest, filtered_dataset, keyframe_tags + object_masks for every
+    shard, the vision_encoder and every shard's frame_features: what every stage reads (stage 1 too: its cached
+    context features sit in the same files as the objects'). Returns the shards."""
     snap, _ = observe_now(instance, resources["orion"].load(), resources["store"])
     assets = graph_assets()
-    steps = [(["video_manifest"], sorted(snap.shards)), (["filtered_dataset"], [None])]
-    if masks:
-        steps.append((["keyframe_tags", "object_masks"], sorted(snap.shards)))
+    steps = [(["video_manifest"], sorted(snap.shards)), (["filtered_dataset"], [None]),
+             (["keyframe_tags", "object_masks"], sorted(snap.shards)), (["vision_encoder"], [None]),
+             (["frame_features"], sorted(snap.shards))]
     for selection, partitions in steps:
         for partition in partitions:
             result = dg.materialize(assets, selection=selection, partition_key=partition, instance=instance,

@@ -22,7 +22,7 @@ def test_cancel_stops_every_rank(tiny_world, tmp_path, monkeypatch):
     resources = training_resources(tiny_world, tmp_path, num_procs=2, extra=LONG)
     with dagster_dev(tmp_path, env, daemon=False) as (port, log):  # no automation: only the run launched here
         instance = dg.DagsterInstance.get()
-        materialize_upstream(instance, resources, masks=False)  # stage 1 needs only the filtered dataset
+        materialize_upstream(instance, resources)
         client = DagsterGraphQLClient("127.0.0.1", port_number=port)
         run_id = client.submit_job_execution("training_job", asset_selection=["stage1_checkpoint"])
         seen = {}
