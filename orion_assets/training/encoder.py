@@ -79,7 +79,7 @@ def vision_encoder(context: dg.AssetExecutionContext, filtered_dataset: dict) ->
             "held_out_accuracy": plain(summary["held_out"]), "frames": summary["frames"], "videos": summary["videos"],
             "final_loss": summary["final_loss"], "seconds": plain(summary["seconds"]),
             "model_version": f"{registered['model_name']}/{registered['version']}",
-            "mlflow_run_id": registered["run_id"]}
+            "mlflow_run_id": registered["run_id"], "weights_dir": str(out)}
     if (out / "loss.png").is_file():
         meta["loss_curve"] = png_markdown(out / "loss.png", "encoder pretraining loss")
     value = {"path": str(out), "source": "world", "digest": digest, "model_name": registered["model_name"],

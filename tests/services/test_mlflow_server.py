@@ -57,7 +57,9 @@ def test_stage1_against_mlflow_server(mlflow_server, tiny_world, tmp_path):
     assert {d.dataset.name: d.dataset.digest for d in run.inputs.dataset_inputs}["raw_videos"] == raw_version
     # Weights went through the server's artifact proxy once; the version points at them (nothing copied).
     assert mv.source == f"{run.info.artifact_uri}/export" and mv.source.startswith("mlflow-artifacts:")
-    assert len(list(artifacts.rglob("model.safetensors"))) == 1
+    # (the other one is the vision encoder's, registered by its own asset)
+    assert len(list(artifacts.glob(f"*/{mv.run_id}/artifacts/export/model.safetensors"))) == 1
+    assert len(list(artifacts.rglob("model.safetensors"))) == 2
     local = Path(client.download_artifacts(mv.run_id, "export", str(tmp_path / "download")))
     assert (local / "model.safetensors").read_bytes() == (Path(meta["checkpoint_path"].value) /
                                                           "model.safetensors").read_bytes()

@@ -3,6 +3,9 @@ DVC version of the raw data (a video removed) is observed by raw_videos_sensor, 
 re-materializes the data assets and then re-trains stage 1 - a new MLflow model version whose lineage names the
 new data version. Nobody launches a run by hand."""
 
+import json
+from pathlib import Path
+
 import dagster as dg
 import pytest
 
@@ -10,7 +13,9 @@ from orion_core.data.ingest import snapshot
 from tests.assets.training.helpers import (dagster_dev, env_for, graph_assets, materialize_upstream, training_resources,
                                     wait_for, write_instance_yaml)
 
-pytestmark = [pytest.mark.services, pytest.mark.slow]
+# The upstream graph and three stages before the daemon starts, then a chain of automated runs (manifests, filter,
+# encoder, tags and masks, features, stage 1): the suite's 900 s per-test limit is a guess about speed.
+pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.timeout(3600)]
 
 STAGES = ["stage1_checkpoint", "stage2_checkpoint", "stage3_checkpoint"]
 
@@ -42,11 +47,15 @@ def test_new_raw_data_version_retrains(world_copy, tmp_path, monkeypatch):
     with dagster_dev(tmp_path, env) as (port, log):
         # The sensor's first tick records the current version (unchanged: nothing is stale yet).
         wait_for(lambda: _observations(instance) > seen, 240, "raw_videos_sensor's first tick")
-        victim = sorted((world_copy / "videos" / "pretrain").glob("*.mp4"))[0]
+        # A video the filtered dataset keeps: removing one it already rejects is a new raw version with the same
+        # training set, which rightly re-trains nothing (tests/assets/training/test_automation.py).
+        filtered = json.loads((tmp_path / "dagster_home" / "storage" / "filtered_dataset.json").read_text())
+        kept = {record["video_id"] for record in json.loads(Path(filtered["train_json"]).read_text())}
+        victim = next(p for p in sorted((world_copy / "videos" / "pretrain").glob("*.mp4")) if p.stem in kept)
         victim.unlink()  # a new version of the raw data
         new_version = snapshot(str(world_copy), shard_size=8).version  # the DVC md5 of the folder
 
-        event = wait_for(lambda: (r := _latest(instance, "stage1_checkpoint")).storage_id != before and r, 900,
+        event = wait_for(lambda: (r := _latest(instance, "stage1_checkpoint")).storage_id != before and r, 2400,
                          "automation to re-train stage1_checkpoint", every=5)
         meta = event.asset_materialization.metadata
         assert not meta["cached"].value, log.read_text()[-3000:]

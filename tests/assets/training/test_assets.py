@@ -6,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from orion_core.features.shards import with_encoder
 from orion_assets.training.inputs import stale_mask_shards
 from tests.assets.training.helpers import graph_assets, materialize_upstream, training_resources
 
@@ -34,6 +35,7 @@ def test_model_versions_carry_lineage(trained):
     client = resources["mlflow"].client()
     filtered = instance.get_latest_materialization_event(dg.AssetKey("filtered_dataset")).asset_materialization
     raw_version = filtered.metadata["raw_data_version"].value
+    encoder = instance.get_latest_materialization_event(dg.AssetKey("vision_encoder")).asset_materialization
     versions = {}
     for stage in (1, 2, 3):
         meta = _meta(result, stage)
@@ -46,7 +48,10 @@ def test_model_versions_carry_lineage(trained):
         tags = mv.tags
         assert tags["dagster.run_id"] == result.run_id and tags["dagster.asset_key"] == f"stage{stage}_checkpoint"
         assert len(tags["mlflow.source.git.commit"]) == 40 and tags["orion.git_dirty"] in ("true", "false")
-        assert tags["orion.preset"] == "tiny-cpu" and tags["orion.config_digest"] == resources["orion"].load().digest()
+        # the digest of the config the stage trained with: the preset's, its vision encoder the vision_encoder asset's
+        trained_with = with_encoder(resources["orion"].load(), encoder.metadata["weights_dir"].value)
+        assert tags["orion.preset"] == "tiny-cpu"
+        assert tags["orion.config_digest"] == trained_with.digest(), (tags, encoder.metadata["weights_dir"].value)
         assert tags["orion.dataset.raw_videos.digest"] == raw_version
         # The registered source is the run's artifact copy of the export: weights stored once, referenced.
         run = client.get_run(mv.run_id)

@@ -11,8 +11,9 @@ from tests.assets.training.helpers import (dagster_dev, env_for, job_processes, 
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 
-# Enough steps that the job is still training when it is cancelled.
-LONG = ("train.stage1.epochs=1000", "train.stage1.max_steps=100000")
+# Enough steps that the job is still training when it is cancelled; a micro-batch that two ranks divide the
+# preset's global batch of 32 into.
+LONG = ("train.stage1.epochs=1000", "train.stage1.max_steps=100000", "train.stage1.micro_batch=16")
 
 
 def test_cancel_stops_every_rank(tiny_world, tmp_path, monkeypatch):
@@ -29,6 +30,9 @@ def test_cancel_stops_every_rank(tiny_world, tmp_path, monkeypatch):
         try:
             def training():
                 seen.update({p.pid: p for p in job_processes(str(tmp_path))})
+                status = client.get_run_status(run_id)
+                assert status not in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED), \
+                    f"the run ended ({status}) before training: {[e.user_message for e in instance.all_logs(run_id)][-8:]}"
                 return any(e.user_message.startswith("step ") for e in instance.all_logs(run_id))
 
             wait_for(training, 600, "the job's first optimizer step in the run's logs")
@@ -44,7 +48,8 @@ def test_cancel_stops_every_rank(tiny_world, tmp_path, monkeypatch):
             messages = [e.user_message for e in instance.all_logs(run_id)]
             assert any("training interrupted: stopped" in m for m in messages), messages[-20:]
             runs = resources["mlflow"].client().search_runs(
-                [resources["mlflow"].client().get_experiment_by_name("orion").experiment_id])
+                [resources["mlflow"].client().get_experiment_by_name("orion").experiment_id],
+                filter_string=f"tags.`dagster.run_id` = '{run_id}'")  # not the vision encoder's (its own run)
             assert [r.info.status for r in runs] == ["KILLED"]
         finally:
             for proc in job_processes(str(tmp_path)):  # never leave ranks behind, even when the test fails
