@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -48,14 +47,10 @@ def dashboard_url(cluster) -> str:
 
 
 def wait_until(predicate: Callable[[], object], *, timeout: float, what: str, every: float = 0.2):
-    """Poll ``predicate`` until it returns something truthy (returned); TimeoutError naming ``what`` otherwise."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+    """``tests.assets.training.helpers.wait_for`` polling every 0.2 s (Ray's events are quick to come)."""
+    from tests.assets.training.helpers import wait_for
+
+    return wait_for(predicate, timeout, what, every)
 
 
 def s3_keys(endpoint: str, bucket: str, prefix: str) -> list[str]:

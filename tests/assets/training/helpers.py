@@ -112,8 +112,9 @@ def dagster_dev(root: Path, env: dict[str, str], *, daemon: bool = True):
 
 
 def wait_for(predicate, timeout: float, what: str, every: float = 2.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+    """Poll ``predicate`` until it returns something truthy (returned); TimeoutError naming ``what`` otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value

@@ -20,7 +20,9 @@ FOOTAGE = Path(__file__).resolve().parents[2] / "fixtures" / "footage"
 
 @pytest.mark.slow  # ~30 s on 2 busy cores: 16 tagged frames, 16 key frames, 64 tracked frames at 512x384
 def test_walking_people_are_found_and_called_person():
-    config = load_preset("tiny-cpu")
+    # t_o=64 as in benchmarks/real_footage.py: the people were boxed on frames of that sampling (the learnable
+    # world's t_o=16 tracks other frames of the clip)
+    config = load_preset("tiny-cpu", ["video.t_o=64", "video.t_o_long=128"])
     tags, masks = DetectSegmentTrack(config, device="cpu").run(str(FOOTAGE / "street_vtest.mp4"), n_frames=16)
     assert "person" in {noun for frame in tags.nouns for noun in frame}
     scores = people_scores(masks, load_people(FOOTAGE / "street_vtest.people.json"))
