@@ -51,26 +51,24 @@ def write_pyav(path: Path, *, n: int = NUM_FRAMES, codec: str = "libx264", gop: 
         for p in v.encode():
             c.mux(p)
         if a is not None:
-            for k in range(n * 16000 // FPS // 1024):
-                fr = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
-                fr.sample_rate, fr.pts = 16000, k * 1024
-                for p in a.encode(fr):
-                    c.mux(p)
-            for p in a.encode():
-                c.mux(p)
+            _mux_silence(c, a, n * 16000 // FPS // 1024)
     return path
+
+
+def _mux_silence(container, stream, blocks: int) -> None:
+    """``blocks`` blocks of 1024 silent 16 kHz samples encoded on ``stream`` and muxed, then the encoder flushed."""
+    for k in range(blocks):
+        fr = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        fr.sample_rate, fr.pts = 16000, k * 1024
+        for p in stream.encode(fr):
+            container.mux(p)
+    for p in stream.encode():
+        container.mux(p)
 
 
 def write_audio_only(path: Path) -> Path:
     with av.open(str(path), "w") as c:
-        a = c.add_stream("aac", rate=16000)
-        for k in range(20):
-            fr = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
-            fr.sample_rate, fr.pts = 16000, k * 1024
-            for p in a.encode(fr):
-                c.mux(p)
-        for p in a.encode():
-            c.mux(p)
+        _mux_silence(c, c.add_stream("aac", rate=16000), 20)
     return path
 
 
