@@ -340,7 +340,10 @@ class OrionPredictor:
         masks = np.asarray(masks).astype(np.uint8).reshape(len(frames), *frames.shape[1:3])[int(starts_later):]
         masks = self._shrink(masks[..., None], nearest=True)[..., 0] > 0  # (t_o, h', w') like the stored masks
         if not masks.any():
-            raise ValueError(f"the box {list(box)} gave an empty mask on every frame")
+            # a per-item pipeline failure: an evaluation records it for this item and goes on (eval.run)
+            from orion_core.pipeline.errors import PipelineError
+
+            raise PipelineError(f"the box {list(box)} gave an empty mask on every frame")
         return masks
 
     def figure(self, answer: Answer, path: str | Path | None = None):
