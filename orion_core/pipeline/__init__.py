@@ -8,6 +8,7 @@ Steps (PAPER.md) and where they live:
      detect_segment_track.py    one video at a time (``DetectSegmentTrack``)
      video_pass.py              one decode per video for every per-video step (tags, masks, previews, later ones):
                                 ``objects_video``, the per-video unit a shard maps over its videos
+     video_records.py           what a pass records per video (``VideoRecord``) and the reuse rule for stored outputs
      shards.py                  shards for the Dagster assets (``objects_shard``, ``objects_dataset_shard``,
                                 ``tag_shard``, ``mask_shard``, ``tag_dataset_shard``, ``mask_dataset_shard``,
                                 ``shard_output``)
