@@ -48,7 +48,12 @@ class EvalConfig:
     judge_timeout_s: float = 60.0
     """Per-request timeout of the HTTP judge."""
     ablation_seeds: tuple[int, ...] = (0, 1, 2)
-    """Seeds of the Table 4 runs (``table4_run`` partitions: every variant at every seed)."""
+    """Seeds of the Table 4 runs (``experiment_run`` partitions ``<variant>__seed<N>``: every Table 4 variant at
+    every seed)."""
+    experiment_seeds: tuple[int, ...] = (0,)
+    """Seeds of the other paper tables' runs (Tables 5, 6, 10, 11 and the object projectors,
+    ``orion_core.experiments.registry``); a variant shared with Table 4 (videoorion, video_only) trains once per
+    seed whichever table asks."""
 
     def __post_init__(self) -> None:
         for name in self.benchmarks:
@@ -60,3 +65,5 @@ class EvalConfig:
         check(self.judge_timeout_s > 0, "eval.judge_timeout_s must be > 0")
         check(len(self.ablation_seeds) >= 1, "eval.ablation_seeds needs at least one seed")
         check(len(set(self.ablation_seeds)) == len(self.ablation_seeds), "eval.ablation_seeds must be distinct")
+        check(len(self.experiment_seeds) >= 1, "eval.experiment_seeds needs at least one seed")
+        check(len(set(self.experiment_seeds)) == len(self.experiment_seeds), "eval.experiment_seeds must be distinct")

@@ -39,7 +39,15 @@ class ModelConfig:
     object_projector: str = "mlp"
     """``mlp`` (default), ``linear``, ``avg``, ``attention`` or ``lstm`` (Table 7)."""
     max_object_tokens: int = 64
-    """Cap on object tokens per video (Table 11: 64 is best)."""
+    """Cap on object tokens per video (Table 11: 64 is best): the first ``max_object_tokens`` objects of a mask list
+    (in its order, objects without a mask pixel left out first) get tokens, the rest are dropped and counted, in
+    training and evaluation alike (``orion_core.model.object_projector.cap_objects``). Not an architecture: a run
+    may use another cap than its parent checkpoint."""
+    context_tokens: bool = True
+    """Whether the video branch's context tokens are in the prompt. False is the paper's object-only model
+    (Table 10): no context placeholders in the template (training and the predictor), and the video projector is
+    never trained (stage 1, which trains nothing else, refuses it). Not an architecture: the video projector is
+    still built, so a run without context tokens starts from a checkpoint trained with them."""
     llm: str = "mistral"
     """``mistral`` or ``qwen2`` (any transformers causal LM by composition)."""
     llm_path: str | None = None
