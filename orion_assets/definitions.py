@@ -15,6 +15,7 @@ import dagster as dg
 from .data.assets import filtered_dataset, raw_videos, video_manifest
 from .data.sensors import raw_videos_sensor
 from .evaluation.assets import build_evaluation_assets
+from .evaluation.referring import build_referring_scores
 from .evaluation.table4 import build_table4_assets
 from .objects.assets import keyframe_tags, object_masks
 from .objects.features import frame_features
@@ -29,6 +30,7 @@ from .resources.store_io import StoreIOManager
 from .resources.ray_cluster import RayClusterResource
 from .resources.ray_train import RayTrainLauncher
 from .training.assets import training_assets, training_job
+from .training.referring import ref_checkpoint, referring_data
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
@@ -59,6 +61,7 @@ manifest_job = dg.define_asset_job("manifest_job", selection=dg.AssetSelection.a
 resources = build_resources()
 _preset = resources["orion"].load()
 evaluation_assets = build_evaluation_assets(_preset.eval.benchmarks)
+referring_assets = [referring_data, ref_checkpoint, build_referring_scores(_preset.eval.benchmarks)]
 table4_assets = build_table4_assets(_preset.eval.ablation_seeds)
 
 
@@ -74,7 +77,7 @@ def build_executor() -> dg.ExecutorDefinition | None:
 
 defs = dg.Definitions(
     assets=[raw_videos, video_manifest, filtered_dataset, keyframe_tags, object_masks, frame_features, *training_assets,
-            *evaluation_assets, *table4_assets],
+            *evaluation_assets, *referring_assets, *table4_assets],
     sensors=[raw_videos_sensor, automation_sensor, dead_runs_sensor],
     jobs=[manifest_job, training_job,
           dg.define_asset_job("table4_job", selection=dg.AssetSelection.groups("table4"),

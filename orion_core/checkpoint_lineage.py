@@ -114,8 +114,8 @@ class CheckpointLineage:
     register under their own names (``videoorion-table4-<variant>``) with the same lineage tags."""
 
     def __post_init__(self) -> None:
-        if self.stage not in (0, 1, 2, 3):
-            raise LineageError(f"stage must be 0 (vision encoder), 1, 2 or 3, got {self.stage}")
+        if self.stage not in (0, 1, 2, 3, 4):
+            raise LineageError(f"stage must be 0 (vision encoder), 1, 2, 3 or 4 (referring fine-tune), got {self.stage}")
         if self.stage > 1 and self.parent is None:
             raise LineageError(f"stage {self.stage} needs a parent checkpoint")
         names = [d.name for d in self.datasets]

@@ -6,8 +6,11 @@ from dataclasses import dataclass, field
 
 from .base import check, check_choice
 
-SPLITS = ("pretrain", "instruct")
-"""Dataset splits a stage can train on (a train.json sample's ``split``)."""
+SPLITS = ("pretrain", "instruct", "referring")
+"""Dataset splits a stage can train on (a train.json sample's ``split``; ``referring``: the Ref-FT conversations)."""
+
+REFERRING_STAGE = 4
+"""The referring fine-tune (the paper's Ref-FT) trains as stage 4, from stage 3, on referring conversations."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +79,9 @@ class TrainConfig:
     """Object-centric pretraining: object projector only."""
     stage3: StageConfig = field(default_factory=lambda: StageConfig(lr=5e-6, global_batch=128))
     """Multimodal instruction tuning: both projectors + LLM, vision encoder frozen."""
+    referring: StageConfig = field(default_factory=lambda: StageConfig(lr=5e-6, global_batch=128, epochs=3))
+    """Referring fine-tune (Ref-FT, stage 4): the stage-3 model trained 3 epochs on "What is <o> doing in this
+    video?" conversations, ``<o>`` the token of the object a box on the first frame prompts (same modules as 3)."""
     schedule: str = "cosine"
     """Learning-rate schedule after warm-up."""
     warmup_ratio: float = 0.03
@@ -137,6 +143,6 @@ class TrainConfig:
         check(0.0 <= self.max_bad_fraction < 1.0, "train.max_bad_fraction must be in [0, 1)")
 
     def stage(self, stage: int) -> StageConfig:
-        """The recipe of training stage 1, 2 or 3."""
-        check(stage in (1, 2, 3), f"training stage must be 1, 2 or 3, got {stage}")
-        return getattr(self, f"stage{stage}")
+        """The recipe of training stage 1, 2, 3 or 4 (:data:`REFERRING_STAGE`, the referring fine-tune)."""
+        check(stage in (1, 2, 3, REFERRING_STAGE), f"training stage must be 1, 2, 3 or 4 (Ref-FT), got {stage}")
+        return self.referring if stage == REFERRING_STAGE else getattr(self, f"stage{stage}")

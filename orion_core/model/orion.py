@@ -7,6 +7,10 @@ positions of the batch (see :mod:`orion_core.model.collate`) carry the projected
 Training stages (PAPER.md, Table 1): 1 trains the video projector, 2 the object projector, 3 both projectors
 and the LLM; the vision encoder is always frozen. :meth:`set_stage` flips ``requires_grad`` accordingly and
 :meth:`trainable_parameters` lists what an optimizer (or a DeepSpeed engine) should receive.
+
+How the built parts are used, without changing a weight, is :meth:`VideoOrion.configure`'s: the context frames
+(``t_v``), whether context tokens are in the prompt at all (``context_tokens``: False is the paper's object-only
+model, Table 10; then the video projector is never trained) and the object-token cap.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ STAGE_MODULES: dict[int, tuple[str, ...]] = {
     1: ("video_projector",),
     2: ("object_projector",),
     3: ("video_projector", "object_projector", "llm"),
+    4: ("video_projector", "object_projector", "llm"),  # the referring fine-tune (Ref-FT) continues stage 3
 }
 """Modules each training stage optimises (the vision encoder never trains)."""
 
@@ -35,7 +40,7 @@ class VideoOrion(nn.Module):
 
     def __init__(self, *, vision_encoder: VisionEncoder, video_projector: STCConnector,
                  object_projector: ObjectProjector, llm: PreTrainedModel, t_v: int,
-                 always_run_branches: bool = False) -> None:
+                 always_run_branches: bool = False, context_tokens: bool = True) -> None:
         """``always_run_branches``: run both branches on every forward, on a dummy input when a batch has no
         video or no objects (its output is added times zero). Distributed training needs this: DDP expects
         every trainable parameter to get a gradient, and ZeRO-3 ranks must all gather the same modules,
@@ -46,26 +51,57 @@ class VideoOrion(nn.Module):
         self.video_projector = video_projector
         self.object_projector = object_projector
         self.llm = llm
+        self.configure(t_v=t_v, context_tokens=context_tokens)
+
+    def configure(self, *, t_v: int, context_tokens: bool = True, max_objects: int | None = None) -> "VideoOrion":
+        """How the built parts are used (no weight changes): ``t_v`` context frames (the STC connector convolves
+        over time, so any count its stride allows), context tokens in the prompt or not, and the object-token cap
+        (``max_objects``; None keeps the object projector's). The one home of :attr:`num_context_tokens`."""
         self.t_v = t_v
-        self.num_context_tokens = video_projector.num_tokens(t_v, *vision_encoder.grid)
+        self.context_tokens = context_tokens
+        self.num_context_tokens = self.context_token_count(self.video_projector, t_v, self.vision_encoder.grid,
+                                                           context_tokens=context_tokens)
+        if max_objects is not None:
+            self.object_projector.max_objects = max_objects
+        return self
+
+    @staticmethod
+    def context_token_count(video_projector: STCConnector, t_v: int, grid: tuple[int, int], *,
+                            context_tokens: bool) -> int:
+        """Context tokens per video: what the projector makes of t_v frames of ``grid`` patches, or 0 without
+        context tokens (``model.context_tokens=false``)."""
+        return video_projector.num_tokens(t_v, *grid) if context_tokens else 0
 
     # ---------------------------------------------------------------- stages
-    def set_stage(self, stage: int) -> list[nn.Parameter]:
-        """Freeze everything but the modules of ``stage`` (1, 2 or 3); returns the trainable parameters."""
+    def stage_modules(self, stage: int) -> tuple[str, ...]:
+        """The modules stage ``stage`` trains here: :data:`STAGE_MODULES` without the video projector when the
+        model has no context tokens (nothing would reach it). Stage 1 trains nothing else: a clear error."""
         if stage not in STAGE_MODULES:
             raise ValueError(f"training stage must be one of {sorted(STAGE_MODULES)}, got {stage}")
+        if self.context_tokens:
+            return STAGE_MODULES[stage]
+        modules = tuple(name for name in STAGE_MODULES[stage] if name != "video_projector")
+        if not modules:
+            raise ValueError(f"stage {stage} trains only the video projector, which a model without context tokens "
+                             "(model.context_tokens=false, the object-only model) never uses; train the stages "
+                             "before it with context tokens and start from their checkpoint")
+        return modules
+
+    def set_stage(self, stage: int) -> list[nn.Parameter]:
+        """Freeze everything but the modules of ``stage`` (:meth:`stage_modules`); returns the trainable parameters."""
+        modules = self.stage_modules(stage)
         self.requires_grad_(False)
-        for name in STAGE_MODULES[stage]:
+        for name in modules:
             getattr(self, name).requires_grad_(True)
         params = self.trainable_parameters(stage)
         if not params:
-            raise ValueError(f"stage {stage} trains {STAGE_MODULES[stage]}, which have no parameters "
+            raise ValueError(f"stage {stage} trains {modules}, which have no parameters "
                              f"(object_projector={self.object_projector.kind!r})")
         return params
 
     def trainable_parameters(self, stage: int) -> list[nn.Parameter]:
         """Parameters stage ``stage`` optimises (whatever ``requires_grad`` currently says)."""
-        return [p for name in STAGE_MODULES[stage] for p in getattr(self, name).parameters()]
+        return [p for name in self.stage_modules(stage) for p in getattr(self, name).parameters()]
 
     # ---------------------------------------------------------------- branches
     @property
@@ -160,7 +196,7 @@ class VideoOrion(nn.Module):
         """Zero that depends on the branches a batch did not use (see ``always_run_branches``)."""
         s, (h, w) = self.vision_encoder.image_size, self.vision_encoder.grid
         zero = torch.zeros((), device=self.device)
-        if video:
+        if video and self.context_tokens:  # without context tokens the video projector takes no part
             dummy = torch.zeros(1, self.t_v, 3, s, s, device=self.device)
             zero = zero + self.encode_video(dummy).sum() * 0
         if objects:

@@ -28,8 +28,8 @@ from orion_core.config import ConfigError, load_preset
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m orion_core.train",
                                 description="Train one VideoOrion stage (DeepSpeed).")
-    p.add_argument("--stage", type=int, required=True, choices=(1, 2, 3),
-                   help="1: video projector, 2: object projector, 3: both projectors + LLM")
+    p.add_argument("--stage", type=int, required=True, choices=(1, 2, 3, 4),
+                   help="1: video projector, 2: object projector, 3: both projectors + LLM, 4: referring fine-tune")
     p.add_argument("--preset", required=True, help="preset name (configs/<name>.yaml) or path")
     p.add_argument("--override", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
                    help="dotted config overrides (train.stage1.lr=1.0e-4); repeat the flag or list several")

@@ -31,7 +31,7 @@ from orion_core.contracts.integrity import sealed_digest
 
 from .records import STAGE_SPLITS, infer_split
 
-CONSUMED_FIELDS = ("id", "video", "image", "video_id", "split", "conversations")
+CONSUMED_FIELDS = ("id", "video", "image", "video_id", "split", "conversations", "object_label")
 """The sample fields a stage reads (:class:`.records.Record`); bookkeeping such as shard or scores is left out."""
 
 

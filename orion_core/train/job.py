@@ -22,7 +22,7 @@ class TrainJob:
     """One stage of training: the config, its inputs and where it writes."""
 
     stage: int
-    """1 (video projector), 2 (object projector) or 3 (both projectors + LLM)."""
+    """1 (video projector), 2 (object projector), 3 (both projectors + LLM) or 4 (referring fine-tune, as 3)."""
     config: OrionConfig
     """The effective config (preset + overrides)."""
     data: Path
@@ -49,8 +49,8 @@ class TrainJob:
     """``key=value`` overrides, recorded in summary.json."""
 
     def __post_init__(self) -> None:
-        if self.stage not in (1, 2, 3):
-            raise ValueError(f"--stage must be 1, 2 or 3, got {self.stage}")
+        if self.stage not in STAGE_SPLITS:
+            raise ValueError(f"--stage must be one of {sorted(STAGE_SPLITS)} (4: the referring fine-tune), got {self.stage}")
         if self.max_steps is not None and self.max_steps < 0:
             raise ValueError(f"--max-steps must be >= 0, got {self.max_steps}")
         if self.uses_objects and self.masks is None and self.max_steps != 0:

@@ -20,11 +20,12 @@ from typing import Any, Sequence
 
 from .errors import NoUsableSamplesError
 
-STAGE_SPLITS: dict[int, tuple[str, ...]] = {1: ("pretrain",), 2: ("pretrain",), 3: ("instruct",)}
-"""The paper's data per stage: video-text pairs for both pretraining stages, instruction data for stage 3."""
+STAGE_SPLITS: dict[int, tuple[str, ...]] = {1: ("pretrain",), 2: ("pretrain",), 3: ("instruct",), 4: ("referring",)}
+"""The paper's data per stage: video-text pairs for both pretraining stages, instruction data for stage 3, referring
+conversations for the referring fine-tune (stage 4, Ref-FT)."""
 
-STAGE_USES_OBJECTS: dict[int, bool] = {1: False, 2: True, 3: True}
-"""Stage 1 is VideoLLaMA2-style video-only pretraining; stages 2 and 3 put object tokens in the prompt."""
+STAGE_USES_OBJECTS: dict[int, bool] = {1: False, 2: True, 3: True, 4: True}
+"""Stage 1 is VideoLLaMA2-style video-only pretraining; stages 2-4 put object tokens in the prompt."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class Record:
     split: str
     masks: Path | None
     """Mask-list path from the index (None: not listed, or listed as failed)."""
+    object_label: str | None = None
+    """Referring samples: the label of the one object (in the video's mask list / cached features) whose token
+    fills the prompt's ``<o>``; the loader picks it (None: every object of the video, listed)."""
 
 
 def infer_split(sample: dict[str, Any]) -> str:
@@ -115,7 +119,8 @@ def load_records(data: str | Path, *, video_root: str | Path, stage: int, splits
                                       split=split, masks=index.get(video_id)))
             continue
         records.append(Record(id=str(sample["id"]), conversations=tuple(sample["conversations"]),
-                              media=media, video_id=video_id, split=split, masks=index.get(video_id)))
+                              media=media, video_id=video_id, split=split, masks=index.get(video_id),
+                              object_label=sample.get("object_label")))
     if not records:
         raise NoUsableSamplesError(f"{data}: no sample of split(s) {list(wanted)} for stage {stage} "
                                    f"({len(samples)} samples in the file)")

@@ -18,7 +18,7 @@ the t_v context frames, so masks and the pixels they pool always belong together
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -29,6 +29,7 @@ from transformers import PreTrainedTokenizerBase
 from orion_core.config import OrionConfig
 from orion_core.model.collate import InputSpec
 from orion_core.model.mask_pooling import masks_to_grid
+from orion_core.model.object_projector import cap_objects
 from orion_core.model.template import IGNORE_INDEX, SequenceTooLongError, TemplateError, tokenize_conversation
 
 from .errors import SampleError
@@ -102,6 +103,8 @@ class SampleLoader(Dataset):
             return self._load_features(record)
         wants_objects = self.use_objects and self.config.train.object_source == "own"
         masklist = self._masklist(record) if (wants_objects and record.media is not None) else None
+        if masklist is not None and record.object_label is not None:
+            masklist = replace(masklist, objects=(masklist.objects[self._referred(record, masklist.labels)],))
         video, frames, masks, dropped = None, None, None, 0
         if record.media is not None:
             video, frames, masks, dropped = self._visual(record, masklist)
@@ -119,11 +122,33 @@ class SampleLoader(Dataset):
         dropped, num_objects = 0, 0
         if self.use_objects and self.config.train.object_source != "none":
             source = own if not self._donor else self._cached(self._donor[record.video_id])
-            num_objects, dropped = source.num_objects, source.dropped
+            (objects, present), over = self._capped(source)
+            num_objects, dropped = len(objects), source.dropped + over
+            if record.object_label is not None:  # referring: the one prompted object fills <o>
+                sample["object_order"] = [self._referred(record, source.labels)]
+                num_objects = 1
             if num_objects:
-                sample.update(object_features=source.objects, object_present=source.present)
+                listed = "object_order" not in sample  # a referring sample's one object is picked from them all
+                sample.update(object_features=objects if listed else source.objects,
+                              object_present=present if listed else source.present)
         tokens = self._check_text(record, has_video=True, num_objects=num_objects)
         return Loaded(id=record.id, sample=sample, tokens=tokens, objects_dropped=dropped)
+
+    @staticmethod
+    def _referred(record: Record, labels: Sequence[str]) -> int:
+        """Index of the referring sample's object among its video's objects (the loader's choice for ``<o>``)."""
+        try:
+            return list(labels).index(record.object_label)
+        except ValueError:
+            raise SampleError("referred object missing", f"no object labelled {record.object_label!r} among "
+                              f"{len(labels)} of video {record.video_id!r}") from None
+
+    def _capped(self, features: Any) -> tuple[tuple[torch.Tensor, torch.Tensor], int]:
+        """Cached objects (N, T_o, D) and presence (N, T_o) under the model's cap (:func:`cap_objects`: the first
+        ``max_object_tokens``; the cache was made under the preset's cap, which may be higher), and how many that
+        drops."""
+        objects, over = cap_objects(features.objects, self.spec.max_objects)
+        return (objects, features.present[: len(objects)]), over
 
     def _cached(self, video_id: str) -> Any:
         from orion_core.features import FeatureStore
@@ -192,7 +217,7 @@ class SampleLoader(Dataset):
         except Exception as exc:  # pycocotools/cv2 reject malformed RLE in many ways; all mean a corrupt file
             raise SampleError("mask list corrupt",
                               f"{record.masks}: cannot decode masks ({type(exc).__name__}: {exc})") from None
-        coverage = coverage[torch.from_numpy(keep)][: self.spec.max_objects]  # objects with pixels, capped
+        coverage, _ = cap_objects(coverage[torch.from_numpy(keep)], self.spec.max_objects)  # with pixels, capped
         return coverage, int(len(keep) - coverage.shape[0])
 
     def _check_text(self, record: Record, *, has_video: bool, num_objects: int) -> int:
