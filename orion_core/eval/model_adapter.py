@@ -69,6 +69,8 @@ class OrionAnswerer:
         self._tmp: Path | None = None
         self.object_counts: list[int] = []
         """Objects given to the model per prepared video (a report shows how many the pipeline found)."""
+        self.objects_dropped: list[int] = []
+        """Of those, per prepared video, how many the object-token cap left out (``model.max_object_tokens``)."""
 
     @classmethod
     def from_checkpoint(cls, directory: str | Path, *, config: OrionConfig, device: str = "cpu",
@@ -123,6 +125,7 @@ class OrionAnswerer:
             masks = oracle_masks(item, self.config, endpoint_url=self.endpoint_url)
         self.predictor.set_video(str(path), masks=masks)
         self.object_counts.append(0 if masks is None else masks.num_objects)
+        self.objects_dropped.append(getattr(self.predictor, "objects_dropped", 0))
         self._key = key
 
     def _prepare_shuffled(self, item: Item, path: Path) -> None:
@@ -139,6 +142,7 @@ class OrionAnswerer:
         self.predictor.set_video(str(path), masks=None)
         self.predictor.adopt_objects(self._donor_predictor)
         self.object_counts.append(donor_masks.num_objects)
+        self.objects_dropped.append(getattr(self._donor_predictor, "objects_dropped", 0))
 
     def _video_file(self, item: Item) -> Path:
         bounded = item.extra.get("start") is not None and item.extra.get("end") is not None

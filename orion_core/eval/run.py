@@ -192,6 +192,8 @@ def evaluate(model: Any, benchmark: str, config: OrionConfig, *, root: str | Sou
         describe["checkpoint"] = str(model)
     if getattr(answerer, "object_counts", None):
         describe["mean_objects"] = round(sum(answerer.object_counts) / len(answerer.object_counts), 3)
+    if getattr(answerer, "objects_dropped", None):  # left out by the object-token cap
+        describe["objects_dropped_by_cap"] = int(sum(answerer.objects_dropped))
     timing = {"load_s": round(load_s, 3), "predict_s": round(predict_s, 3), "judge_s": round(judge_s, 3),
               "metrics_s": round(metrics_s, 3), "total_s": round(total, 3),
               "per_item_s": round(predict_s / len(records), 4) if records else 0.0}

@@ -16,6 +16,7 @@ from orion_core.config import OrionConfig
 from orion_core.contracts.integrity import IntegrityError
 from orion_core.contracts.masklist import MaskList
 from orion_core.model.mask_pooling import masks_to_grid, pool_objects
+from orion_core.model.object_projector import cap_objects
 from orion_core.model.vision_encoder import VisionEncoder
 
 from .store import FeatureStore, VideoFeatures, features_key
@@ -44,6 +45,17 @@ def object_coverage(masklist: MaskList, frame_indices: Sequence[int], frame_size
         coverage[k] = masks_to_grid(torch.from_numpy(full), grid=grid, resize_mode=resize_mode)[0]
     keep = (coverage.flatten(1).sum(1) > 0).numpy()
     return coverage, keep
+
+
+def feature_geometry(config: OrionConfig) -> dict[str, Any]:
+    """What besides the encoder weights decides a video's cached features under ``config`` (part of every content
+    address): context frames, frame size and squaring, pixel statistics, the object-token cap at compute time."""
+    from orion_core.video.transforms import encoder_statistics
+
+    v, m = config.video, config.model
+    mean, std = encoder_statistics(m.vision_encoder)
+    return {"t_v": v.t_v, "image_size": v.image_size, "resize_mode": v.resize_mode,
+            "statistics": [list(mean), list(std)], "max_objects": m.max_object_tokens}
 
 
 def weights_digest(module: torch.nn.Module) -> str:
@@ -96,9 +108,7 @@ class FeatureEncoder:
 
     def geometry(self) -> dict[str, Any]:
         """What besides the weights decides the features (part of every content address)."""
-        v, m = self.config.video, self.config.model
-        return {"t_v": v.t_v, "image_size": v.image_size, "resize_mode": v.resize_mode,
-                "statistics": [list(self.mean), list(self.std)], "max_objects": m.max_object_tokens}
+        return feature_geometry(self.config)
 
     def key(self, video_digest: str, masks_digest: str | None) -> str:
         return features_key(video_digest=video_digest, masks_digest=masks_digest, encoder=self.digest,
@@ -141,7 +151,7 @@ def compute_features(path: str | Path, masklist: MaskList | None, encoder: Featu
     if tracked:
         coverage, keep = object_coverage(masklist, tracked, images.shape[1:3], image_size=cfg.video.image_size,
                                          grid=encoder.grid, resize_mode=cfg.video.resize_mode)
-        kept = np.flatnonzero(keep)[: cfg.model.max_object_tokens]
+        kept, _ = cap_objects(np.flatnonzero(keep), cfg.model.max_object_tokens)
         dropped = masklist.num_objects - len(kept)
         labels = tuple(masklist.labels[int(k)] for k in kept)
         if len(kept):

@@ -27,6 +27,7 @@ from orion_core.model.attention import attention_figure, object_attention
 from orion_core.model.builders import input_spec
 from orion_core.model.collate import InputSpec
 from orion_core.model.mask_pooling import masks_to_grid
+from orion_core.model.object_projector import cap_objects
 from orion_core.model.orion import VideoOrion
 from orion_core.model.template import OBJECT_TOKEN_ID, REFERRING_QUESTION, referring_conversation, tokenize_conversation
 
@@ -158,25 +159,33 @@ class OrionPredictor:
             dense = np.zeros((0, len(obj_frames), *size), dtype=bool)
         if dense.ndim != 4 or dense.shape[1:] != (len(obj_frames), *size):
             raise ValueError(f"masks {dense.shape} do not match {len(obj_frames)} object frames of {size}")
-        if dense.shape[0] > self.spec.max_objects:
-            raise ValueError(f"{dense.shape[0]} objects exceed the cap of {self.spec.max_objects} object tokens")
-        with torch.no_grad():
-            video_in = self.preprocess(ctx_frames).to(self.model.device)  # (t, 3, S, S)
-            if video_in.shape[0] == 1:  # an image: repeat to t_v frames, as VideoLLaMA2 does
-                video_in = video_in.expand(self.spec.t_v, -1, -1, -1)
-            context = self.model.encode_video(video_in[None])  # (1, N_v, d)
+        # The object-token cap: the first max_object_tokens objects in mask-list order, as training keeps them.
+        dense, dropped = cap_objects(dense, self.spec.max_objects)
+        labels = list(labels or [])[: len(dense)]
+        context = None  # an object-only model (model.context_tokens=false) has no context tokens to encode
+        if self.model.num_context_tokens:
+            with torch.no_grad():
+                video_in = self.preprocess(ctx_frames).to(self.model.device)  # (t, 3, S, S)
+                if video_in.shape[0] == 1:  # an image: repeat to t_v frames, as VideoLLaMA2 does
+                    video_in = video_in.expand(self.spec.t_v, -1, -1, -1)
+                context = self.model.encode_video(video_in[None])  # (1, N_v, d)
         self._state = {"context": context, "features": None, "frames": obj_frames, "raw_frames": raw_frames,
                        "video": video, "object_indices": obj_idx,
-                       "masks": dense,
+                       "masks": dense, "objects_dropped": dropped,
                        "labels": list(labels or [])}
         return self
+
+    @property
+    def objects_dropped(self) -> int:
+        """Objects of the current video left out by the object-token cap (``model.max_object_tokens``)."""
+        return int(self._state["objects_dropped"]) if self._state else 0
 
     def adopt_objects(self, other: "OrionPredictor") -> "OrionPredictor":
         """Take ``other``'s current objects (frames, masks, labels) in place of this video's: the shuffled-objects
         control, in which the object tokens come from another video than the context tokens."""
         if self._state is None or other._state is None:
             raise RuntimeError("both predictors need set_video(...) first")
-        keys = ("frames", "raw_frames", "object_indices", "masks", "labels", "features")
+        keys = ("frames", "raw_frames", "object_indices", "masks", "labels", "features", "objects_dropped")
         self._state.update({k: other._state[k] for k in keys})
         return self
 
@@ -290,7 +299,7 @@ class OrionPredictor:
         if order:
             one = self.model.encode_objects(None, self._coverage(st["masks"][order]), count[:1], features=self._features())
             objects_t = one.expand(k, -1, -1)
-        context = st["context"].expand(k, -1, -1)
+        context = st["context"].expand(k, -1, -1) if st["context"] is not None else None
         embeds = self.model.embed(ids, context, objects_t, count)  # (K, L, d)
         logits = self.model.llm(inputs_embeds=embeds, attention_mask=mask).logits[:, :-1].float()  # (K, L-1, V)
         target = labels[:, 1:]

@@ -123,7 +123,27 @@ def build_videoorion(config: OrionConfig, *, device: str | torch.device = "cpu",
     if m.video_projector_path and not _is_meta(device):
         load_projector_weights(video_projector, resolve_weights(m.video_projector_path, what="model.video_projector_path"))
     return VideoOrion(vision_encoder=encoder, video_projector=video_projector, object_projector=object_projector,
-                      llm=llm, t_v=config.video.t_v, always_run_branches=always_run_branches)
+                      llm=llm, t_v=config.video.t_v, always_run_branches=always_run_branches,
+                      context_tokens=m.context_tokens)
+
+
+def configure_use(model: VideoOrion, config: OrionConfig) -> VideoOrion:
+    """Set how ``model`` (e.g. loaded from a parent checkpoint) is used to ``config``'s settings that change no
+    weight: context frames, context tokens on or off, the object-token cap (:meth:`VideoOrion.configure`)."""
+    return model.configure(t_v=config.video.t_v, context_tokens=config.model.context_tokens,
+                           max_objects=config.model.max_object_tokens)
+
+
+def replace_object_projector(model: VideoOrion, config: OrionConfig, *, seed: int) -> VideoOrion:
+    """Give ``model`` a fresh (seeded) object projector of ``config.model.object_projector``'s kind, on the device
+    and in the dtype of the one it replaces: a run of another projector kind starting from a checkpoint whose
+    object projector no stage has trained (stage 1's), taking every other module from it."""
+    old = model.object_projector
+    ref = next(iter(model.llm.parameters()))
+    with seeded(seed), torch.device(ref.device):
+        new = build_object_projector(config.model, vision_dim=old.in_dim, llm_dim=old.out_dim)
+    model.object_projector = new.to(dtype=ref.dtype)
+    return model
 
 
 def input_spec(config: OrionConfig, model: VideoOrion | None = None) -> InputSpec:
@@ -134,8 +154,9 @@ def input_spec(config: OrionConfig, model: VideoOrion | None = None) -> InputSpe
     if model is not None:
         n_ctx = model.num_context_tokens
     else:
-        n_ctx = STCConnector(in_dim=1, out_dim=1, depth=0, mlp_depth=1, conv_padding=m.stc_conv_padding,
-                             pooling=m.video_projector == "stp").num_tokens(config.video.t_v, *grid)
+        sizer = STCConnector(in_dim=1, out_dim=1, depth=0, mlp_depth=1, conv_padding=m.stc_conv_padding,
+                             pooling=m.video_projector == "stp")
+        n_ctx = VideoOrion.context_token_count(sizer, config.video.t_v, grid, context_tokens=m.context_tokens)
     return InputSpec(image_size=config.video.image_size, grid=grid, t_v=config.video.t_v, num_context_tokens=n_ctx,
                      max_objects=m.max_object_tokens, resize_mode=config.video.resize_mode,
                      max_length=config.train.seq_len)

@@ -17,6 +17,8 @@ Every kind is vectorised over objects and frames (the LSTM uses packed sequences
 
 from __future__ import annotations
 
+from typing import Sequence, TypeVar
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -25,6 +27,21 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from .mask_pooling import TooManyObjectsError, pool_objects
 
 KINDS = ("mlp", "linear", "avg", "attention", "lstm")
+
+_T = TypeVar("_T")
+
+
+def cap_objects(objects: Sequence[_T], cap: int) -> tuple[Sequence[_T], int]:
+    """The object-token cap (``model.max_object_tokens``), one rule for training (pixels or cached features) and
+    evaluation: the first ``cap`` objects in mask-list order get tokens; returns (kept, how many were dropped).
+
+    ``objects`` are what the caller has left after dropping objects with no mask pixel (indices, tensors: anything
+    that slices), in the order the mask list holds them (the pipeline's, ``orion_core.pipeline.tracking``).
+    """
+    if cap < 1:
+        raise ValueError(f"the object-token cap must be >= 1, got {cap}")
+    kept = objects[:cap]
+    return kept, len(objects) - len(kept)
 
 
 def _time_encoding(t: int, dim: int, *, device: torch.device, dtype: torch.dtype) -> torch.Tensor:

@@ -219,15 +219,20 @@ def _merged(reports: dict[str, ShardReport]) -> ShardReport | None:
 def objects_dataset_shard(train_json: str | Path, shard: str, config: OrionConfig, *, tags_dir: Path, masks_dir: Path,
                           stages: Sequence[str] = STAGES, device: str | None = None,
                           executor: VideoExecutor | None = None, shared_tags: S3Mirror | None = None,
-                          shared_masks: S3Mirror | None = None) -> dict[str, ShardReport | None]:
+                          shared_masks: S3Mirror | None = None,
+                          splits: Sequence[str] | None = None) -> dict[str, ShardReport | None]:
     """Steps 1-6 (or the ``stages`` asked for) on one shard of the filtered dataset, each split with its tagged
     frames, each video decoded once for tags, masks and previews; stage -> merged report (None: no video).
+    ``splits``: only the videos of these dataset splits (an experiment's pipeline variant makes masks for the
+    data its stages train on); None: every split.
 
     Masks alone read the tags the split was tagged with (its number of tagged frames), so a shared store fetches
     exactly one file per video. On Ray (``executor`` not in-process) S3 videos go to the tasks as URIs.
     """
     in_process = executor is None or isinstance(executor, InProcessExecutor)
     groups = dataset_shard_videos(train_json, shard, config, fetch=in_process)
+    if splits is not None:
+        groups = {split: videos for split, videos in groups.items() if split in splits}
     per_split = {split: objects_shard(videos, config, n_frames=config.video.tagged_frames(split), tags_dir=tags_dir,
                                       masks_dir=masks_dir, stages=stages, device=device, executor=executor,
                                       shared_tags=shared_tags, shared_masks=shared_masks)

@@ -31,6 +31,12 @@ from .job import StagePlan
 # Fields that say where weights come from, not what the architecture is: an --init checkpoint carries its
 # own weights, so these may differ between its config and the job's.
 _WEIGHT_SOURCES = ("vision_path", "llm_path", "video_projector_path", "llm_attn_implementation")
+# Fields that say how the built model is used, not what it holds: a run may differ from its parent in them (the
+# object-only model and the object-token caps of Tables 10 and 11 start from stage 2); builders.configure_use.
+_USE_SETTINGS = ("context_tokens", "max_object_tokens")
+# A parent whose object projector no stage trained (a stage-1 export) may start another projector kind (Table 7):
+# the job builds its own, seeded, and takes every other module from the parent.
+_UNTRAINED_OBJECT_PROJECTOR_STAGES = (1,)
 
 
 @dataclass(frozen=True)
@@ -123,34 +129,44 @@ def effective_precision(config: OrionConfig, device: torch.device) -> str:
 
 
 def _architecture(config: OrionConfig) -> dict[str, Any]:
-    model = {k: v for k, v in config.to_dict()["model"].items() if k not in _WEIGHT_SOURCES}
+    model = {k: v for k, v in config.to_dict()["model"].items() if k not in _WEIGHT_SOURCES + _USE_SETTINGS}
     return {"model": model, "image_size": config.video.image_size}
 
 
 def build_model(config: OrionConfig, *, init: Path | None, distributed: bool) -> tuple[Any, Any, dict]:
     """(model, tokenizer, parent facts). ``distributed``: run both branches on every batch (see VideoOrion)."""
-    from orion_core.model.builders import build_videoorion
+    from orion_core.model.builders import build_videoorion, configure_use, replace_object_projector
     from orion_core.model.checkpoint import load_checkpoint, read_checkpoint_meta
     from orion_core.model.tokenizer import build_tokenizer
 
     parent: dict[str, Any] = {}
     if init is not None:
         model, tokenizer, init_config = load_checkpoint(init)
+        meta = read_checkpoint_meta(init)
         mine, theirs = _architecture(config), _architecture(init_config)
+        fresh_projector = False
         if mine != theirs:
             diff = sorted(k for k in {**mine["model"], **theirs["model"]}
                           if mine["model"].get(k) != theirs["model"].get(k))
             # t_v is no architecture: the STC connector convolves over time, so a run may see more context frames
             # than its parent did (Table 4's equal-frames control); the frame size is.
             diff += [k for k in ("image_size",) if mine[k] != theirs[k]]
-            raise InitMismatchError(f"--init {init} was built with another architecture than the preset: {diff}")
-        meta = read_checkpoint_meta(init)
+            untrained = meta.get("extra", {}).get("stage") in _UNTRAINED_OBJECT_PROJECTOR_STAGES
+            if diff != ["object_projector"] or not untrained:
+                raise InitMismatchError(f"--init {init} was built with another architecture than the preset: {diff}"
+                                        + ("" if diff != ["object_projector"] else
+                                           " (another object projector kind starts only from a stage-1 checkpoint, "
+                                           "whose object projector no stage trained)"))
+            fresh_projector = True
         parent = {"path": str(Path(init).resolve()), "config_digest": init_config.digest(),
                   **{k: meta.get("extra", {}).get(k) for k in ("stage", "steps", "run_key")}}
+        if fresh_projector:
+            replace_object_projector(model, config, seed=config.train.seed)
+            parent["fresh_modules"] = ["object_projector"]
         tokenizer = tokenizer or build_tokenizer(config.model)
-        if model.t_v != config.video.t_v:  # more (or fewer) context frames than the parent saw: same weights
-            model.t_v = config.video.t_v
-            model.num_context_tokens = model.video_projector.num_tokens(model.t_v, *model.vision_encoder.grid)
+        # The job's way of using the parent's weights: its context frames (more or fewer than the parent saw),
+        # context tokens on or off, its object-token cap.
+        configure_use(model, config)
     else:
         model = build_videoorion(config, seed=config.train.seed)
         tokenizer = build_tokenizer(config.model)
