@@ -16,7 +16,7 @@ from .data.assets import filtered_dataset, raw_videos, video_manifest
 from .data.sensors import raw_videos_sensor
 from .evaluation.assets import build_evaluation_assets
 from .evaluation.referring import build_referring_scores
-from .evaluation.table4 import build_table4_assets
+from .evaluation.experiments import build_experiment_assets, experiment_jobs
 from .objects.assets import keyframe_tags, object_masks
 from .objects.features import frame_features
 from .partitions import shard_partitions
@@ -62,7 +62,7 @@ resources = build_resources()
 _preset = resources["orion"].load()
 evaluation_assets = build_evaluation_assets(_preset.eval.benchmarks)
 referring_assets = [referring_data, ref_checkpoint, build_referring_scores(_preset.eval.benchmarks)]
-table4_assets = build_table4_assets(_preset.eval.ablation_seeds)
+experiment_assets = build_experiment_assets(_preset)  # the paper's tables: experiment_run + one summary each
 
 
 def build_executor() -> dg.ExecutorDefinition | None:
@@ -77,11 +77,9 @@ def build_executor() -> dg.ExecutorDefinition | None:
 
 defs = dg.Definitions(
     assets=[raw_videos, video_manifest, filtered_dataset, keyframe_tags, object_masks, frame_features, *training_assets,
-            *evaluation_assets, *referring_assets, *table4_assets],
+            *evaluation_assets, *referring_assets, *experiment_assets],
     sensors=[raw_videos_sensor, automation_sensor, dead_runs_sensor],
-    jobs=[manifest_job, training_job,
-          dg.define_asset_job("table4_job", selection=dg.AssetSelection.groups("table4"),
-                              description="Table 4 with controls: every variant x seed run, then the summary.")],
+    jobs=[manifest_job, training_job, *experiment_jobs(_preset)],
     resources=resources,
     executor=build_executor(),
 )

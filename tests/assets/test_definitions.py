@@ -68,3 +68,18 @@ def test_asset_outputs_are_stored_as_json_not_pickles(tmp_path):
 
 def test_dead_runs_sensor_starts_running():
     assert defs.get_sensor_def("dead_runs_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_the_paper_tables_are_in_the_graph():
+    """experiment_run (variant x seed, Table 4's keys unchanged) and one summary per table reading its own runs."""
+    from orion_core.experiments.registry import EXPERIMENTS
+
+    graph = defs.get_repository_def().asset_graph
+    run = graph.get(dg.AssetKey("experiment_run"))
+    keys = run.partitions_def.get_partition_keys()
+    assert {"videoorion__seed0", "video_only__seed2", "videoorion_shuffled__seed1", "no_stage2__seed0"} <= set(keys)
+    assert {dg.AssetKey("stage1_checkpoint"), dg.AssetKey("stage2_checkpoint")} <= set(run.parent_keys)
+    for name in EXPERIMENTS:
+        summary = graph.get(dg.AssetKey(f"{name}_summary"))
+        assert summary.parent_keys == {dg.AssetKey("experiment_run")} and summary.group_name == "experiments"
+        assert defs.resolve_job_def(f"{name}_job") is not None
