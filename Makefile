@@ -7,7 +7,7 @@ export PYTHONUNBUFFERED := 1
 # checkouts on one machine do not rebuild it for each other.
 export TORCH_EXTENSIONS_DIR := $(CURDIR)/.orion/torch_extensions
 
-.PHONY: setup run table4 test test-fast ui mlflow-ui
+.PHONY: setup run table4 experiment tables test test-fast ui mlflow-ui
 
 setup:
 	@scripts/setup.sh
@@ -19,7 +19,18 @@ run: setup
 ## table4: the paper's Table 4 with controls (video-only / VideoOrion / equal frames / shuffled objects x seeds) on
 ## the graph `make run` materialized; the table, intervals and chart land on the table4_summary asset and in MLflow
 table4: run
-	.venv/bin/python -m orion_assets.main --group table4
+	.venv/bin/python -m orion_assets.main --experiment table4
+
+## experiment NAME=<table>: one of the paper's tables (table4, table5, table6, table10, table11, projectors): its
+## experiment_run partitions, then <table>_summary (table, intervals, directions against the paper, chart, MLflow)
+experiment: run
+	@test -n "$(NAME)" || { echo "usage: make experiment NAME=table5 (table4 table5 table6 table10 table11 projectors)"; exit 2; }
+	.venv/bin/python -m orion_assets.main --experiment $(NAME)
+
+## tables: every table (shared runs once), then benchmarks/results/paper_tables.md from their summaries
+tables: run
+	.venv/bin/python -m orion_assets.main --experiment all
+	.venv/bin/python benchmarks/paper_tables.py
 
 ## test: set up, then run the whole test suite (what CI runs)
 test: setup

@@ -60,8 +60,32 @@ def ensure_raw_data(config, dvc) -> None:
         dvc.push_targets(rel + ".dvc")
 
 
-EXPERIMENT_GROUPS = ("table4",)
-"""Asset groups the main command leaves out unless asked (``--group table4``): experiments that train many runs."""
+EXPERIMENT_GROUPS = ("experiments",)
+"""Asset groups the main command leaves out unless asked: the paper's tables, which train many runs
+(``--experiment <table>``, ``make experiment NAME=<table>``)."""
+
+
+def experiment_plan(names: list[str], config) -> list[tuple[list[dg.AssetKey], list[str | None]]]:
+    """One materialization per table: its ``experiment_run`` partitions (each variant x seed once, even when several
+    tables named here share it), then its summary. ``all`` names every table."""
+    from orion_core.experiments.registry import EXPERIMENTS
+
+    from .evaluation.experiments import RUN_ASSET, summary_asset_name
+
+    if "all" in names:
+        names = list(EXPERIMENTS)
+    unknown = [n for n in names if n not in EXPERIMENTS]
+    if unknown:
+        raise ValueError(f"unknown experiment(s) {unknown}; the tables are {list(EXPERIMENTS)} (or all)")
+    steps: list[tuple[list[dg.AssetKey], list[str | None]]] = []
+    done: set[str] = set()
+    for name in dict.fromkeys(names):
+        keys = [k for k in EXPERIMENTS[name].partition_keys(config) if k not in done]
+        done.update(keys)
+        if keys:
+            steps.append(([dg.AssetKey(RUN_ASSET)], keys))
+        steps.append(([dg.AssetKey(summary_asset_name(name))], [None]))
+    return steps
 
 
 def plan(asset_graph, *, groups: tuple[str, ...] | None = None) -> list[tuple[list[dg.AssetKey], object]]:
@@ -91,7 +115,7 @@ def partition_keys(partitions_def, snap, config) -> list[str | None]:
         return sorted(snap.shards)
     keys = partitions_def.get_partition_keys()
     wanted = [k for k in keys if k in set(config.eval.benchmarks)]
-    return wanted or list(keys)  # benchmarks: the preset's; other static partitions (Table 4 runs): every one
+    return wanted or list(keys)  # benchmarks: the preset's; other static partitions (the tables' runs): every one
 
 
 def preflight(config, resources) -> None:
@@ -147,7 +171,12 @@ def main(argv: list[str] | None = None) -> int:
                                                        "tiny-cpu); $ORION_OVERRIDES apply under the command line's")
     parser.add_argument("--group", action="append", default=None,
                         help=f"materialize only this asset group (repeatable); the experiment groups "
-                             f"{list(EXPERIMENT_GROUPS)} run only when named (their inputs must be materialized)")
+                             f"{list(EXPERIMENT_GROUPS)} run only when named (their inputs must be materialized); "
+                             "a table's name (table4) is --experiment")
+    parser.add_argument("--experiment", action="append", default=None,
+                        help="materialize one of the paper's tables (repeatable; table4, table5, table6, table10, "
+                             "table11, projectors, or all): its experiment_run partitions, then its summary, on the "
+                             "graph `make run` built")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and Dagster's own console log")
     parser.add_argument("overrides", nargs="*", help="config overrides key=value")
     args = parser.parse_args(argv)
@@ -165,6 +194,13 @@ def _main(args) -> int:
     # The one rule for preset + overrides (orion_core.config.settings_from_env), as in the Dagster code location.
     orion = OrionConfigResource.from_env(args.preset, args.overrides)
     config = orion.load()
+    from orion_core.experiments.registry import EXPERIMENTS
+
+    tables = [*(args.experiment or []), *(g for g in args.group or [] if g in EXPERIMENTS)]  # --group table4 kept
+    groups = [g for g in args.group or [] if g not in EXPERIMENTS]
+    if tables and groups:
+        raise ValueError(f"name either tables ({tables}) or asset groups ({groups}), not both")
+    tables_work = experiment_plan(tables, config) if tables else None  # an unknown table fails here, before any work
     resources = {**(defs.resources or {}), "orion": orion}  # the same resources the UI uses, preset from the CLI
     store, dvc = resources["store"], resources["dvc"]
     preflight(config, resources)
@@ -180,9 +216,11 @@ def _main(args) -> int:
     assets = list(defs.assets)
     run_config = {} if args.debug else QUIET
     blocked: list[str] = []
-    for keys, partitions_def in plan(graph, groups=tuple(args.group) if args.group else None):
+    work = tables_work or [(keys, partition_keys(partitions_def, snap, config))
+                           for keys, partitions_def in plan(graph, groups=tuple(groups) if groups else None)]
+    for keys, shards in work:
         names = ", ".join(k.to_user_string() for k in keys)
-        for shard in partition_keys(partitions_def, snap, config):
+        for shard in shards:
             t0 = time.time()
             result = dg.materialize(assets, selection=keys, partition_key=shard, instance=instance,
                                     resources=resources, raise_on_error=False, tags={"orion/source": "main"},

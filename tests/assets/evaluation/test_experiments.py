@@ -94,8 +94,25 @@ def test_each_table_reads_only_its_own_partitions(tmp_path, resources):
     assert verdicts["cap_8"] == "within noise"  # same answers as videoorion: a zero difference
     meta = result.asset_materializations_for_node("table11_summary")[0].metadata
     assert {"table", "chart", "directions_likelihood", "mlflow_run_id"} <= set(meta)
-    run = MlflowClient(tracking_uri=resources["mlflow"].uri()).get_run(meta["mlflow_run_id"].value)
+    client = MlflowClient(tracking_uri=resources["mlflow"].uri())
+    run = client.get_run(meta["mlflow_run_id"].value)
     assert run.data.tags["orion.experiment"] == "table11" and run.info.status == "FINISHED"
+    # benchmarks/paper_tables.py finds the summary in MLflow by that tag
+    paper_tables = _load_script("paper_tables")
+    found, source = paper_tables.from_mlflow("table11", client, tmp_path / "dl")
+    assert found == summary and meta["mlflow_run_id"].value in source
+    assert paper_tables.from_mlflow("table5", client, tmp_path / "dl") is None
+
+
+def _load_script(name: str):
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[3] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_assets_partitions_and_jobs():
@@ -107,3 +124,22 @@ def test_assets_partitions_and_jobs():
         assert s.group_names_by_key[s.key] == run.group_names_by_key[run.key] == "experiments"
     assert {j.name for j in experiment_jobs(config)} == {f"{name}_job" for name in EXPERIMENTS}
     assert {"stage1_checkpoint", "stage2_checkpoint"} <= {k.to_user_string() for k in run.dependency_keys}
+
+
+def test_one_materialization_per_table():
+    """`python -m orion_assets.main --experiment <table>`: exactly the table's runs (each shared run once), then its
+    summary; an unknown table is refused before any work."""
+    from orion_assets.main import experiment_plan
+
+    config = load_preset("tiny-cpu")
+    steps = experiment_plan(["table5"], config)
+    assert [([k.to_user_string() for k in keys], parts) for keys, parts in steps] == [
+        (["experiment_run"], ["videoorion__seed0", "no_stage2__seed0"]), (["table5_summary"], [None])]
+    both = experiment_plan(["table4", "table10"], config)
+    runs = [p for keys, parts in both if keys[0].to_user_string() == "experiment_run" for p in parts]
+    assert len(runs) == len(set(runs)) and "object_only__seed0" in runs and runs.count("videoorion__seed0") == 1
+    assert [keys[0].to_user_string() for keys, _ in both][-1] == "table10_summary"
+    every = experiment_plan(["all"], config)
+    assert {keys[0].to_user_string() for keys, _ in every} == {RUN_ASSET, *(f"{n}_summary" for n in EXPERIMENTS)}
+    with pytest.raises(ValueError, match="unknown experiment"):
+        experiment_plan(["table99"], config)

@@ -81,3 +81,26 @@ def test_paper_tables_report_lists_every_table():
     for other in set(EXPERIMENTS) - {"table5"}:
         assert f"make experiment NAME={other}" in report  # not run: said so, no numbers made up
     assert "- same sign as the paper: 2" in report
+
+
+def test_paper_tables_script_writes_the_report_from_summaries(tmp_path):
+    """benchmarks/paper_tables.py reads a summary folder (as the summary asset wrote it) and writes the report."""
+    import importlib.util
+    from pathlib import Path
+
+    table10 = EXPERIMENTS["table10"]
+    runs = {"videoorion": {0: outcomes(set(range(30)))}, "object_only": {0: outcomes(set(range(20)))},
+            "video_only": {0: outcomes(set(range(20, 30)))}}
+    folder = tmp_path / "table10_summary" / "d1"
+    folder.mkdir(parents=True)
+    (folder / "table10.json").write_text(json.dumps(summarize(runs, table10, bootstrap=200)))
+    script = Path(__file__).resolve().parents[3] / "benchmarks" / "paper_tables.py"
+    spec = importlib.util.spec_from_file_location("paper_tables", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "paper_tables.md"
+    assert module.main(["--no-mlflow", "--store", str(tmp_path), "--out", str(out)]) == 0
+    report = out.read_text()
+    assert "| object_only - videoorion | all |" in report and str(folder / "table10.json") in report
+    assert "| object_only - video_only | object | +100.0" in report and OPPOSITE in report  # ours beat video-only
+    assert "Not run" in report
