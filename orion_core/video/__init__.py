@@ -1,5 +1,6 @@
 """Video I/O for Orion: probing (typed errors for bad input), decode-once uniform frame sampling with decord
-(PyAV fallback), and the encoder-input transforms. Images are single-frame videos throughout.
+(PyAV fallback), and the encoder-input transforms. Images are single-frame videos throughout; a folder of frame
+images is a video whose frame i is its i-th image file in natural name order (``frame_files``).
 
 Heavy submodules are imported on use; ``from orion_core.video import sample_frames`` works.
 """
@@ -15,6 +16,7 @@ from .errors import (
     UndecodableError,
     VideoError,
 )
+from .folder import frame_files
 from .probe import VideoInfo, check_video, probe, probe_many
 
 _LAZY = {
@@ -36,5 +38,5 @@ def __getattr__(name: str):
 
 __all__ = [
     "EmptyFileError", "MissingFileError", "NotAVideoError", "NoVideoStreamError", "TruncatedVideoError",
-    "UndecodableError", "VideoError", "VideoInfo", "check_video", "probe", "probe_many", *_LAZY,
+    "UndecodableError", "VideoError", "VideoInfo", "check_video", "frame_files", "probe", "probe_many", *_LAZY,
 ]

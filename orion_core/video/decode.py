@@ -24,6 +24,9 @@ So every reader here sorts, de-duplicates, reads ascending once, and scatters ba
 the fallback (a backend refuses the file, decord's frame count disagrees with the container's packets, or
 a read fails mid-way). ``decoder="decord"|"pyav"`` (``VideoConfig.decoder``) forces one. A fallback is a
 second pass and is recorded in :class:`DecodeStats`.
+
+A folder of frame images (:mod:`.folder`) needs no seeking: only the requested images are decoded (Pillow),
+once each, whatever ``decoder`` says.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from .errors import UndecodableError, VideoError
+from .folder import read_folder_frames
 from .image import read_image
 from .probe import VideoInfo, check_video
 
@@ -55,9 +59,9 @@ class DecodeStats:
     """What one read cost; pass an instance to :func:`read_frames` / ``sample_frames`` to have it filled."""
 
     decoder: str | None = None
-    """Backend that delivered the frames (``decord``, ``pyav`` or ``image``)."""
+    """Backend that delivered the frames (``decord``, ``pyav``, ``image``, or ``folder`` for a folder of frames)."""
     passes: int = 0
-    """Decoder passes over the file: 1 normally, 2 when decord failed and PyAV took over."""
+    """Decoder passes over the file: 1 normally, 2 when decord failed and PyAV took over (1 for a folder)."""
     frames_read: int = 0
     """Distinct frames decoded to RGB (the union of all requested indices)."""
     seconds: float = 0.0
@@ -135,9 +139,12 @@ def read_frames(path: str | os.PathLike, indices: Sequence[int], *, decoder: str
                 info: VideoInfo | None = None, stats: DecodeStats | None = None) -> np.ndarray:
     """Frames ``indices`` (any order, repeats allowed) of the video at ``path`` in one decode pass.
 
+    ``path`` may be a folder of frame images (:mod:`.folder`): then only the files of the requested frames are
+    read, each once.
+
     Args:
         decoder: ``auto`` (decord first, or PyAV first when every frame is wanted; the other as fallback),
-            ``decord`` or ``pyav``.
+            ``decord`` or ``pyav`` (no effect on images and folders, which Pillow decodes).
         info: an ok :class:`VideoInfo` from an earlier probe; without it the container structure is checked
             first (demux only, no decoding - a few % of the decode time) so truncated files fail loudly.
         stats: filled in with the backend used, passes and timing.
@@ -163,6 +170,11 @@ def read_frames(path: str | os.PathLike, indices: Sequence[int], *, decoder: str
     if info.is_image:
         stats.decoder, stats.passes, stats.frames_read = "image", 1, 1
         unique = read_image(path)[None]  # (1, H, W, 3)
+    elif info.is_folder:
+        _backends(decoder)  # an unknown decoder name is an error here too
+        stats.decoder, stats.passes = "folder", 1
+        unique = read_folder_frames(path, wanted, frames=info.frames, width=info.width, height=info.height)
+        stats.frames_read = len(wanted)
     else:
         backends = _backends(decoder, whole_file=len(wanted) == info.frames)
         unique = _read_unique(path, wanted, info, backends, stats)

@@ -7,7 +7,8 @@ takes all samplers at once, decodes the union of their indices in one ascending 
 (:func:`orion_core.video.decode.read_frames`) and hands each sampler its frames.
 
 Images are single-frame videos: every sampler of an image gets that frame repeated ``count`` times
-(``uniform_indices(1, count) == [0] * count``), so batch shapes never depend on the media type.
+(``uniform_indices(1, count) == [0] * count``), so batch shapes never depend on the media type. A folder of
+frame images is a video whose frame i is its i-th image file (:mod:`.folder`); only the sampled files are read.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ class Frames:
     images: np.ndarray
     """(K, H, W, 3) uint8 RGB."""
     timestamps_s: list[float]
-    """``index / fps`` per image (0.0 for images; NaN if the video declares no frame rate)."""
+    """``index / fps`` per image (0.0 for images; NaN if the video declares no frame rate, as a folder of frames
+    probed without ``fps`` does)."""
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -79,6 +81,9 @@ def _timestamps(info: VideoInfo, indices: Sequence[int]) -> list[float]:
 def sample_frames(path: str | os.PathLike, counts: Mapping[str, int], *, decoder: str = "auto",
                   info: VideoInfo | None = None, stats: DecodeStats | None = None) -> dict[str, Frames]:
     """Uniformly sample each named sampler's frames from ``path``, decoding the file once.
+
+    ``path`` may be a folder of frame images; pass ``info=check_video(folder, fps=...)`` to give it a frame rate
+    (timestamps are NaN without one).
 
     Args:
         counts: sampler name -> frame count, e.g. ``{"t_v": 8, "t_o": 64, "n": 16}``.

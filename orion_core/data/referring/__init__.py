@@ -42,7 +42,8 @@ Layouts, and where each was checked
     sentence) only from a third-party tracker that reads it as the sequence's text prompt. Assumed: boxes are
     0-based pixels (taken as they are, like pytracking does).
 
-Below the pipeline and the model: this package imports only ``orion_core.video`` (image extensions, probing).
+Below the pipeline and the model: this package imports only ``orion_core.video`` (the frame-order rule
+``frame_files``, probing).
 """
 
 from __future__ import annotations

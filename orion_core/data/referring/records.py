@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,7 @@ from typing import Any, Iterator
 
 from PIL import Image, UnidentifiedImageError
 
-from orion_core.video.image import IMAGE_EXTENSIONS
+from orion_core.video.folder import frame_files  # the frame-order rule; its one home, shared with the readers
 
 DATASETS: tuple[str, ...] = ("vid_sentence", "hcstvg", "lasot", "videoref45k")
 
@@ -226,16 +225,6 @@ def fit_box(box: list[int], width: int, height: int) -> tuple[list[int], bool]:
 
 
 # ---- media ---------------------------------------------------------------------------------------------------------
-
-
-def _natural(name: str) -> list:
-    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", name)]
-
-
-def frame_files(folder: str | os.PathLike) -> list[str]:
-    """The image files of a folder of frames, in frame order (natural name order): frame i is ``files[i]``."""
-    names = [n for n in os.listdir(folder) if os.path.splitext(n)[1].lower() in IMAGE_EXTENSIONS]
-    return sorted(names, key=_natural)
 
 
 def image_size(path: str | os.PathLike) -> tuple[int, int]:
