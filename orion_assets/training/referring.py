@@ -14,7 +14,7 @@ import dagster as dg
 
 from ..automation import catching_up, on_new_data
 from ..metadata import plain
-from ..partitions import shard_partitions
+from ..partitions import SHARDS, shard_partitions
 from .assets import ALL_SHARDS, COMMON
 from .stage import StageRun, train_stage
 
@@ -40,7 +40,24 @@ def referring_data(context: dg.AssetExecutionContext, filtered_dataset: dict, ob
     for path in pipeline.values():
         if path:
             store.fetch(path)
-    videos = shard_videos(filtered_dataset["train_json"], context.partition_key, config)
+    source_meta = {}
+    if config.data.referring:  # published referring data (VideoRef45K-style layouts), split over the shards by hash
+        from orion_core.features.referring import published_videos, shard_of
+
+        root = Path(config.data.referring)
+        if not root.is_absolute():
+            from orion_core.config import PROJECT_ROOT
+
+            root = PROJECT_ROOT / root
+        published, report = published_videos(root, config.data.referring_layout)
+        shards = context.instance.get_dynamic_partitions(SHARDS)
+        videos = [v for v in published if shard_of(v.video_id, shards) == context.partition_key]
+        source_meta = {"referring_source": str(root), "referring_layout": config.data.referring_layout,
+                       "source_records": report.counts()["records"],
+                       "source_skipped_by_reason": report.counts()["skipped_by_reason"],
+                       "source_skipped": [s.to_json() for s in report.skipped][:50]}
+    else:  # the world's own: each kept training video's objects on frame 0, from its ground truth
+        videos = shard_videos(filtered_dataset["train_json"], context.partition_key, config)
     shard = referring_shard(videos, config, pipeline_masks=pipeline, masks_dir=store.asset_root("referring_masks"),
                             features_dir=store.asset_root("referring_features"), shard=context.partition_key)
     version = shard.version()
@@ -51,7 +68,8 @@ def referring_data(context: dg.AssetExecutionContext, filtered_dataset: dict, ob
             if path and status == "done":
                 store.publish(Path(path))
     store.publish(samples)
-    meta = {**orion.metadata(), **{k: plain(v) for k, v in shard.metadata().items()}, "samples_file": str(samples)}
+    meta = {**orion.metadata(), **{k: plain(v) for k, v in shard.metadata().items()}, "samples_file": str(samples),
+            **{k: plain(v) for k, v in source_meta.items()}}
     if shard.samples:
         example = shard.samples[0]
         meta["example"] = dg.MetadataValue.md(f"**{example['id']}** ({example['video']}): "

@@ -40,6 +40,14 @@ class DataConfig:
     only alongside a tail concept); ``all`` keeps it only if all of its concepts are (a strict cap, which shrinks a
     caption set where a few nouns are everywhere to little more than ``concept_cap`` videos)."""
 
+    referring: str = ""
+    """Referring fine-tune (Ref-FT) data: empty = the synthetic world's own (each kept training video's objects on
+    frame 0 and what they do, from its ground truth under ``source``); else a local folder of published referring
+    data in the layout ``referring_layout`` names (``orion_core.data.referring``: videoref45k, vid_sentence,
+    hcstvg, lasot)."""
+    referring_layout: str = "videoref45k"
+    """Layout of the ``referring`` folder."""
+
     def __post_init__(self) -> None:
         check(self.shard_size >= 1, "data.shard_size must be >= 1")
         check(0.0 <= self.max_bad_fraction <= 1.0, "data.max_bad_fraction must be in [0, 1]")

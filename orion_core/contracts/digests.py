@@ -38,6 +38,17 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def path_sha256(path: str | os.PathLike) -> str:
+    """A video's content address whether it is a file (:func:`file_sha256`) or a folder of frames (sha256 over its
+    files' names and :func:`file_sha256`, in name order)."""
+    path = os.fspath(path)
+    if not os.path.isdir(path):
+        return file_sha256(path)
+    entries = sorted(e.name for e in os.scandir(path) if e.is_file())
+    return hashlib.sha256(json.dumps([[name, file_sha256(os.path.join(path, name))] for name in entries]).encode()
+                          ).hexdigest()
+
+
 def file_digest(path: str | os.PathLike) -> str:
     """:func:`file_sha256` cut to :data:`DIGEST_CHARS` hex chars: a data file's version in a summary or run key."""
     return file_sha256(path)[:DIGEST_CHARS]

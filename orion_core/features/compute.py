@@ -192,7 +192,7 @@ def features_for_videos(videos: Iterable[tuple[str, Path, Path | None]], encoder
 
     from tqdm import tqdm
 
-    from orion_core.contracts.digests import file_sha256
+    from orion_core.contracts.digests import file_sha256, path_sha256
     from orion_core.contracts.masklist import MaskListError
     from orion_core.video.errors import VideoError
 
@@ -208,7 +208,7 @@ def features_for_videos(videos: Iterable[tuple[str, Path, Path | None]], encoder
         try:
             masklist = MaskList.load(masks_path) if masks_path is not None else None
             masks_digest = file_sha256(masks_path) if masks_path is not None else None
-            key = encoder.key(file_sha256(path), masks_digest)
+            key = encoder.key(path_sha256(path), masks_digest)  # a file, or a folder of frames
             if store.reusable(key, report=corrupt):
                 report.status[video_id] = "cached"
             else:

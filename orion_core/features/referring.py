@@ -31,7 +31,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from orion_core.config import OrionConfig
-from orion_core.contracts.digests import file_sha256, json_digest
+from orion_core.contracts.digests import json_digest, path_sha256
 from orion_core.contracts.masklist import MaskList, MaskListError, object_from_masks
 
 from .compute import FeatureEncoder, features_for_videos
@@ -49,9 +49,10 @@ class ReferringVideo:
 
     video_id: str
     path: Path
-    """Local video file."""
+    """Local video file or folder of frames."""
     rel: str
-    """The video's path relative to the raw data folder (what a training sample names)."""
+    """What a training sample names: the path relative to the raw data folder (``data.source``) for the world's
+    videos, the absolute path for published referring data (which lives elsewhere)."""
     records: tuple[dict[str, Any], ...]
     """``{"id", "frame", "box": [x0, y0, x1, y1], "caption", ...}`` each."""
 
@@ -151,7 +152,7 @@ def referring_masklist(video: ReferringVideo, config: OrionConfig, *, object_fra
         objects.append(obj)
     masklist = MaskList(height=int(height), width=int(width), objects=tuple(objects), key_frames=(),
                         frame_indices=tuple(object_frames), num_frames=int(info.frames), video_path=video.rel,
-                        video_digest=file_sha256(video.path), config_digest=config.digest("pipeline"),
+                        video_digest=path_sha256(video.path), config_digest=config.digest("pipeline"),
                         meta={"kind": "referring", "records": [r["id"] for r in video.records]})
     return masklist, failed
 
@@ -186,8 +187,8 @@ def referring_shard(videos: Sequence[ReferringVideo], config: OrionConfig, *, pi
             pipeline_path = pipeline_masks.get(video.video_id)
             pipeline = MaskList.load(pipeline_path) if pipeline_path else None
             info = check_video(str(video.path), decode=False)
-            frames = object_frames_for(pipeline, info.frames, info.duration_s, config)
-            key = json_digest([ADDRESS_VERSION, file_sha256(video.path), config.digest("pipeline"), frames,
+            frames = object_frames_for(pipeline, info.frames, info.duration_s or 0.0, config)
+            key = json_digest([ADDRESS_VERSION, path_sha256(video.path), config.digest("pipeline"), frames,
                                [[r["id"], int(r.get("frame", 0)), list(r["box"])] for r in video.records]])
             path = masks_dir / key[:2] / f"{key}.json"
             status = "cached"
@@ -238,3 +239,27 @@ def shard_videos(train_json: str | Path, shard: str, config: OrionConfig) -> lis
     records = world_referring_records(resolve_source(config.data.source), [(vid, samples[vid]) for vid, _ in videos])
     return [ReferringVideo(video_id=vid, path=Path(path), rel=samples[vid], records=tuple(records.get(vid, ())))
             for vid, path in sorted(videos)]
+
+
+def published_videos(root: str | Path, layout: str) -> tuple[list[ReferringVideo], Any]:
+    """Published referring data at ``root`` in ``layout`` (``orion_core.data.referring``) grouped per video, and the
+    loader's report (entries skipped with their reasons). Video ids are the videos' paths under ``root``."""
+    from orion_core.data.referring import load_referring
+
+    root = Path(root)
+    report = load_referring(root, layout)
+    by_video: dict[str, list[dict]] = {}
+    for record in report.records:
+        by_video.setdefault(str(record["video"]), []).append(record)
+    videos = [ReferringVideo(video_id=f"{layout}/{rel}", path=root / rel, rel=str((root / rel).resolve()),
+                             records=tuple(records)) for rel, records in sorted(by_video.items())]
+    return videos, report
+
+
+def shard_of(video_id: str, shards: Sequence[str]) -> str:
+    """The shard a published referring video is made in (a stable hash over the current shards), so the per-shard
+    asset splits that work as it splits the world's."""
+    import hashlib
+
+    ordered = sorted(shards)
+    return ordered[int(hashlib.sha256(video_id.encode()).hexdigest(), 16) % len(ordered)]

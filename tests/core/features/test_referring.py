@@ -89,3 +89,21 @@ def test_the_loader_fills_o_with_the_labelled_object(videos, config, tmp_path):
         assert torch.equal(out.sample["object_features"][k], feats.objects[k])
     _, ghost = loader[(len(records) - 1, len(records) - 1)]
     assert isinstance(ghost, Skipped) and ghost.reason == "referred object missing"
+
+
+@pytest.mark.parametrize("layout", ["lasot", "videoref45k", "hcstvg", "vid_sentence"])
+def test_published_referring_data_becomes_samples(layout, config, tmp_path):
+    """Published layouts (frame folders or mp4s) go through the same tracking and features; their loader's skipped
+    entries stay in its report, and every record it kept is a sample or a counted failure."""
+    from orion_core.features.referring import published_videos, shard_of
+
+    root = Path(__file__).parents[2] / "fixtures" / "referring" / layout
+    videos, report = published_videos(root, layout)
+    assert videos and report.skipped  # each fixture holds malformed entries on purpose
+    shard = referring_shard(videos, config, pipeline_masks={}, masks_dir=tmp_path / "m", features_dir=tmp_path / "f")
+    kept = {r["id"] for v in videos for r in v.records}
+    assert {s["id"] for s in shard.samples} | set(shard.failed_records) == kept
+    assert shard.samples, shard.failed_records
+    assert all(Path(s["video"]).is_absolute() and Path(s["video"]).exists() for s in shard.samples)
+    assert shard_of(videos[0].video_id, ["b", "a"]) in ("a", "b")
+    assert shard_of(videos[0].video_id, ["a", "b"]) == shard_of(videos[0].video_id, ["b", "a"])
