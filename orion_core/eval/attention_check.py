@@ -21,7 +21,7 @@ excess over chance (per-item hit - 1/N, items resampled), per task and by whethe
 
     check = check_attention("runs/stage3/export", config)
     check.rate, check.chance, check.rate_ci, check.above_chance     # 0.197, 0.163, (0.171, 0.225), True
-    check.to_dict(records=False)                                    # plain JSON (benchmarks/results/attention_diagnostic.md)
+    check.to_dict(records=False)      # plain JSON; measured: benchmarks/results/attention_diagnostic.md
 
 ``OrionAnswerer``'s pipeline masks (and their cache) are reused so the tokens are exactly the ones evaluation gives.
 """
@@ -210,7 +210,8 @@ def match_token(masks: Any, annotation: dict[str, Any], track_id: int, *,
 def check_attention(model: Any, config: OrionConfig, *, root: str | Path | Source | None = None,
                     tasks: Sequence[str] = NAMED_TASKS, limit: int | None = None, min_iou: float = MIN_IOU,
                     objects: str = "pipeline",
-                    figures_dir: str | Path | None = None, figures: int = 3, max_new_tokens: int | None = None,
+                    figures_dir: str | Path | None = None, figures: int = 3, figure_dpi: int = 80,
+                    max_new_tokens: int | None = None,
                     device: str = "cpu", seed: int = 0, progress: bool = False) -> AttentionCheck:
     """Hit rate of the named object's token among the object tokens (module doc) for ``model`` (a checkpoint folder
     or an ``OrionPredictor``) on the synthetic benchmark at ``root`` (default ``data.source``).
@@ -287,7 +288,9 @@ def check_attention(model: Any, config: OrionConfig, *, root: str | Path | Sourc
             out = Path(figures_dir)
             out.mkdir(parents=True, exist_ok=True)
             target = out / f"attention_{len(drawn):02d}_{item.id}.png"
-            plt.close(model.figure(answer, target))
+            fig = model.figure(answer)  # the predictor's picture: masks on the frame + the attention bar per token
+            fig.savefig(str(target), dpi=figure_dpi)
+            plt.close(fig)
             drawn.append(str(target))
     n = len(rows)
     hits = sum(r["hit"] for r in rows)
@@ -305,5 +308,54 @@ def check_attention(model: Any, config: OrionConfig, *, root: str | Path | Sourc
         by_task={t: _summary([r for r in rows if r["task"] == t]) for t in tasks},
         by_correct={"right": _summary([r for r in rows if r["correct"]]),
                     "wrong": _summary([r for r in rows if not r["correct"]])},
-        objects=objects, split_matches=sum(r["tokens_matching"] > 1 for r in rows), min_iou=min_iou, mean_match_iou=round(float(np.mean([r["iou"] for r in rows])), 4) if n else 0.0,
+        objects=objects, split_matches=sum(r["tokens_matching"] > 1 for r in rows), min_iou=min_iou,
+        mean_match_iou=round(float(np.mean([r["iou"] for r in rows])), 4) if n else 0.0,
         records=rows, figures=drawn, seconds=round(time.perf_counter() - start, 2))
+
+
+# ---------------------------------------------------------------- for benchmark_scores
+REPORT_FILE = "attention.json"
+FIGURES_DIR = "attention"
+
+
+def applies(benchmark: str, config: OrionConfig) -> bool:
+    """The check needs the synthetic world's ground truth and object tokens made from the asked video's own masks
+    (``eval.objects`` pipeline or oracle; ``none`` has no tokens, ``shuffled`` another video's)."""
+    return benchmark == "synthetic" and config.eval.objects in ("pipeline", "oracle")
+
+
+def write_attention_report(model: Any, benchmark: str, config: OrionConfig, out_dir: str | Path, *,
+                           root: str | Path | Source | None = None, figures: int = 3,
+                           device: str = "cpu") -> dict[str, Any] | None:
+    """Run :func:`check_attention` with evaluation's object source and write ``out_dir/attention.json`` (summary and
+    per-item records) and ``out_dir/attention/*.png`` (the first ``figures`` items' pictures). Returns the summary
+    (``to_dict(records=False)``, figure paths relative to ``out_dir``), or None where the check does not apply
+    (:func:`applies`)."""
+    if not applies(benchmark, config):
+        return None
+    out = Path(out_dir)
+    check = check_attention(model, config, root=root, objects=config.eval.objects, figures_dir=out / FIGURES_DIR,
+                            figures=figures, device=device)
+    check.figures = [str(Path(f).relative_to(out)) for f in check.figures]
+    from orion_core.contracts.atomic import write_json_atomic
+
+    write_json_atomic(out / REPORT_FILE, check.to_dict(), indent=1)
+    return check.to_dict(records=False)
+
+
+def read_attention_report(out_dir: str | Path) -> dict[str, Any] | None:
+    """The summary :func:`write_attention_report` left in ``out_dir`` (None when there is none)."""
+    path = Path(out_dir) / REPORT_FILE
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text())
+    data.pop("records", None)
+    return data
+
+
+def attention_metrics(summary: dict[str, Any]) -> dict[str, float]:
+    """Flat metrics of a summary for MLflow beside ``EvalResult.metrics()`` (``attention/rate``, ...)."""
+    return {"attention/rate": float(summary["rate"]), "attention/chance": float(summary["chance"]),
+            "attention/rate_ci_low": float(summary["rate_ci"][0]),
+            "attention/rate_ci_high": float(summary["rate_ci"][1]),
+            "attention/share": float(summary["share"]), "attention/items": float(summary["items"])}
