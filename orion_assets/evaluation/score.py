@@ -1,5 +1,9 @@
 """One benchmark partition as ``benchmark_scores`` runs it: items -> evaluate the stage-3 export -> files -> MLflow.
 
+On the synthetic world the partition also runs the attention diagnostic (PAPER.md Fig. 7;
+``orion_core.eval.attention_check``): how often the object a question names gets the most attention among the object
+tokens, against chance, with a few pictures (masks on the frame + the attention bar per token) in the metadata.
+
 The result lives at a content address (``<store>/benchmark_scores/<benchmark>/<digest>/``) whose digest covers the
 evaluated checkpoint, the effective config and the benchmark's items, so re-materializing an unchanged
 partition reuses the scores as long as the tracking store still holds their run. A benchmark whose files are
@@ -49,6 +53,7 @@ def score_benchmark(context: dg.AssetExecutionContext, *, benchmark: str, checkp
     import torch
 
     from orion_core.eval import evaluate, write_result
+    from orion_core.eval.attention_check import REPORT_FILE, attention_metrics, write_attention_report
 
     orion, store, mlflow = context.resources.orion, context.resources.store, context.resources.mlflow
     config = orion.load()
@@ -66,6 +71,12 @@ def score_benchmark(context: dg.AssetExecutionContext, *, benchmark: str, checkp
     result = evaluate(checkpoint["export"], benchmark, config, root=source, progress=False, device=device)
     files = write_result(result, out)
     scores = result.to_dict(predictions=False)
+    attention = write_attention_report(checkpoint["export"], benchmark, config, out, root=source, device=device)
+    if attention is not None:
+        context.log.info(f"attention on the named object: {attention['rate']} vs chance {attention['chance']} "
+                         f"({attention['items']} items)")
+        scores["metrics"] = {**scores["metrics"], **attention_metrics(attention)}
+        files = {**files, "attention": out / REPORT_FILE}
     run_id = log_scores(mlflow, scores=scores, files=files, model=checkpoint, config=config,
                         overrides=orion.all_overrides(), items_digest=items_digest, dagster_run_id=context.run_id,
                         asset_key=context.asset_key.to_user_string())
@@ -75,7 +86,22 @@ def score_benchmark(context: dg.AssetExecutionContext, *, benchmark: str, checkp
     return _output(out, digest, scores, record, cached=False)
 
 
+def _attention_meta(out: Path, attention: dict[str, Any]) -> dict[str, Any]:
+    """The diagnostic's rate against chance, its summary, and its example pictures."""
+    meta: dict[str, Any] = {
+        "attention_rate": attention["rate"], "attention_chance": attention["chance"],
+        "attention_rate_ci": plain(attention["rate_ci"]), "attention_above_chance": attention["above_chance"],
+        "attention_check": plain({k: v for k, v in attention.items() if k != "figures"}),
+    }
+    for k, name in enumerate(attention.get("figures", [])):
+        if (out / name).is_file():
+            meta[f"attention_example_{k + 1}"] = png_markdown(out / name, Path(name).stem)
+    return meta
+
+
 def _output(out: Path, digest: str, scores: dict[str, Any], record: dict, *, cached: bool) -> dg.Output:
+    from orion_core.eval.attention_check import attention_metrics, read_attention_report
+
     metrics, counts = scores["metrics"], scores["counts"]
     head = headline(metrics)
     meta: dict[str, Any] = {
@@ -102,7 +128,12 @@ def _output(out: Path, digest: str, scores: dict[str, Any], record: dict, *, cac
                                       if isinstance(v, (int, float))], ["metric", "value"])
     if (out / "by_category.png").is_file():
         meta["scores_chart"] = png_markdown(out / "by_category.png", f"{scores['benchmark']} per category")
+    attention = read_attention_report(out)
+    if attention is not None:
+        metrics = {**metrics, **attention_metrics(attention)}  # the same on reuse as when scored
+        meta.update(_attention_meta(out, attention))
     meta = {k: v for k, v in meta.items() if v is not None}
+    meta["metrics"] = plain(metrics)
     value = {"benchmark": scores["benchmark"], "path": str(out), "digest": digest, "metrics": metrics,
              "score": {"metric": head[0], "value": head[1]} if head else None, "model_name": record["model_name"],
              "model_version": record["model_version"], "mlflow_run_id": record["run_id"]}
