@@ -1,7 +1,8 @@
 """``orion ask VIDEO "QUESTION" --checkpoint DIR`` and ``orion ask VIDEO --box x0,y0,x1,y1 --checkpoint DIR``.
 
 Prints one JSON object: the answer and the attention each object token received (the paper's Fig. 3/7
-diagnostic); ``--figure PATH`` also saves the picture of attention beside the object masks.
+diagnostic); ``--figure PATH`` also saves the picture of attention beside the object masks (PNG, JPEG, PDF or SVG by
+the suffix; missing folders are created), the same picture ``benchmark_scores`` shows for its examples.
 
 Objects come from ``--masks`` (a pipeline mask-list JSON for this video); without it the preset's
 detect-segment-track pipeline runs on the video first, and ``--no-objects`` asks with context tokens only. ``--box`` asks the paper's referring question about the object under a first-frame
@@ -35,7 +36,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--box", type=_box, help="first-frame box x0,y0,x1,y1 in pixels: ask about that object")
     parser.add_argument("--masks", help="mask-list JSON of this video (orion_core.contracts.masklist)")
     parser.add_argument("--no-objects", action="store_true", help="ask without object tokens (skip the pipeline)")
-    parser.add_argument("--figure", help="save the attention picture here (PNG)")
+    parser.add_argument("--figure", help="save the attention picture here (.png, .jpg, .pdf or .svg)")
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--sample", action="store_true", help="sample instead of greedy decoding")
     parser.add_argument("--seed", type=int, default=0)
@@ -44,6 +45,14 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.question is None and args.box is None:
         parser.error("give a QUESTION, or --box for the referring question")
+    figure = None
+    if args.figure:  # before any model work: a path that cannot be written fails now, not after the answer
+        from pathlib import Path
+
+        figure = Path(args.figure)
+        if figure.suffix.lower() not in (".png", ".jpg", ".jpeg", ".pdf", ".svg"):
+            parser.error(f"--figure needs a .png, .jpg, .pdf or .svg path, got {args.figure!r}")
+        figure.parent.mkdir(parents=True, exist_ok=True)
 
     from .predictor import OrionPredictor
 
@@ -63,9 +72,11 @@ def main(argv: list[str]) -> int:
     else:
         answer = predictor.ask(args.question, **kwargs)
     result = answer.to_dict()
-    if args.figure:
-        predictor.figure(answer, args.figure)
-        result["figure"] = args.figure
+    if figure is not None:  # the picture benchmark_scores shows: each object's mask beside its attention bar
+        import matplotlib.pyplot as plt
+
+        plt.close(predictor.figure(answer, figure))
+        result["figure"] = str(figure)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
     return 0
