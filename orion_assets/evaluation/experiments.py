@@ -81,8 +81,7 @@ def build_experiment_assets(config) -> list[dg.AssetsDefinition]:
         for stage in variant.stages:
             last = stage == variant.stages[-1]
             run = StageRun(asset=f"{RUN_ASSET}/{context.partition_key}" + ("" if last else f"-stage{stage}"),
-                           model_name=model_name(variant.name, None if last else stage), config=config,
-                           tags={**tags, "stage": str(stage)})
+                           model_name=model_name(variant.name, None if last else stage), config=config, tags=tags)
             trained = train_stage(context, stage=stage, filtered_dataset=filtered_dataset, object_masks=masks,
                                   encoder=vision_encoder, parent=parent, run=run, features_index=features)
             trained_by_stage[stage] = trained
@@ -90,8 +89,8 @@ def build_experiment_assets(config) -> list[dg.AssetsDefinition]:
         checkpoint = parent
         scores, record, out = _score(context, checkpoint, config, variant)
         mc = scores["scores"].get("mc", {})
-        training = {f"stage{s}": plain({k: v.value if hasattr(v, "value") else v for k, v in t.metadata.items()
-                                        if k in ("final_loss", "steps", "train_s", "cached", "objects_dropped")})
+        training = {f"stage{s}": {k: _raw(v) for k, v in t.metadata.items()
+                                  if k in ("final_loss", "steps", "train_s", "cached", "objects_dropped", "model_version")}
                     for s, t in trained_by_stage.items()}
         meta = {"variant": variant.name, "seed": seed, "description": variant.description,
                 "experiments": tags["experiment"], "starts_from": variant.parent,
@@ -108,6 +107,12 @@ def build_experiment_assets(config) -> list[dg.AssetsDefinition]:
 
     summaries = [_summary_asset(experiment, experiment.partition_keys(config)) for experiment in EXPERIMENTS.values()]
     return [experiment_run, *summaries]
+
+
+def _raw(value):
+    """A stage output's metadata value as plain JSON (numbers, strings, lists, dicts)."""
+    value = getattr(value, "value", value)
+    return json.loads(json.dumps(plain(value), default=str))
 
 
 def experiment_jobs(config) -> list:
