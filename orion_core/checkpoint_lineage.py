@@ -111,7 +111,7 @@ class CheckpointLineage:
     """The registered frozen vision encoder the stage encoded frames with (its own model in the registry)."""
     name: str = ""
     """Registered model name; empty: ``videoorion-stage<N>`` (or the encoder's name for stage 0). Experiments
-    register under their own names (``videoorion-table4-<variant>``) with the same lineage tags."""
+    register under their own names (``videoorion-exp-<variant>``) with the same lineage tags."""
 
     def __post_init__(self) -> None:
         if self.stage not in (0, 1, 2, 3, 4):

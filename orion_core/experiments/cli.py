@@ -1,4 +1,4 @@
-"""``orion eval``: score a checkpoint on a benchmark and print JSON (Table 4 is the ``table4`` asset group).
+"""``orion eval``: score a checkpoint on a benchmark and print JSON (the paper's tables are ``make experiment``).
 
     orion eval --checkpoint runs/stage3                                   # the synthetic benchmark, its config
     orion eval --checkpoint DIR --benchmark mvbench --root data/benchmarks/mvbench --limit 50 --out runs/eval
@@ -33,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="folder for scores.json, predictions.jsonl and the chart")
     p.add_argument("--device", default="cpu")
     p.add_argument("--predictions", action="store_true", help="include every item's record in the printed JSON")
-    p.add_argument("--ablation", help=argparse.SUPPRESS)  # gone: Table 4 is an asset group (make table4)
+    p.add_argument("--ablation", help=argparse.SUPPRESS)  # gone: the tables are assets (make table4, make experiment)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("overrides", nargs="*", help="dotted config overrides, e.g. eval.max_new_tokens=16")
     return p
@@ -57,7 +57,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.ablation:
         parser.error("the Table 4 ablation trains through the same stage code as the main checkpoints now: run "
-                     "`make table4` (or materialize the table4 asset group in the Dagster UI)")
+                     "`make table4` (or `make experiment NAME=<table>`; in the Dagster UI, the table's job)")
     if not args.checkpoint:
         parser.error("give --checkpoint (the export folder to score)")
     config = _config(args)
