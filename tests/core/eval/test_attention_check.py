@@ -45,7 +45,8 @@ class SteeredAttention:
             attention = self.rng.dirichlet(np.ones(n))
         else:
             colour = re.search(r"What colour is the (\w+)\?", prompt)
-            nouns = {colour.group(1)} if colour else {m.split()[-1] for m in re.findall(r"^\([A-Z]\) (.+)$", prompt, re.M)}
+            options = re.findall(r"^\([A-Z]\) (.+)$", prompt, re.M)
+            nouns = {colour.group(1)} if colour else {m.split()[-1] for m in options}
             (noun,) = nouns
             attention = np.array([float(label == noun) for label in answer.labels])
         return dataclasses.replace(answer, object_attention=attention.astype(np.float32))
@@ -81,7 +82,8 @@ def test_attention_on_the_named_object_passes_and_random_attention_does_not(tiny
     assert check.items + sum(check.skipped.values()) == sum(
         i.task in ("colour", "static_presence", "brief_presence") for i in load_items("synthetic", tiny_world))
     assert check.skipped["no_match"] == 0 and check.mean_match_iou == 1.0  # ground truth matches itself
-    assert 0 < check.chance < 1 and check.chance == pytest.approx(np.mean([1 / r["n"] for r in check.records]), abs=1e-4)
+    assert 0 < check.chance < 1
+    assert check.chance == pytest.approx(np.mean([1 / r["n"] for r in check.records]), abs=1e-4)
     if mode == "oracle":
         assert check.rate == 1.0 and check.hits == check.items and check.above_chance
         assert check.excess_ci[0] > 0
