@@ -210,8 +210,7 @@ def match_token(masks: Any, annotation: dict[str, Any], track_id: int, *,
 def check_attention(model: Any, config: OrionConfig, *, root: str | Path | Source | None = None,
                     tasks: Sequence[str] = NAMED_TASKS, limit: int | None = None, min_iou: float = MIN_IOU,
                     objects: str = "pipeline",
-                    figures_dir: str | Path | None = None, figures: int = 3, figure_dpi: int = 80,
-                    max_new_tokens: int | None = None,
+                    figures_dir: str | Path | None = None, figures: int = 3, max_new_tokens: int | None = None,
                     device: str = "cpu", seed: int = 0, progress: bool = False) -> AttentionCheck:
     """Hit rate of the named object's token among the object tokens (module doc) for ``model`` (a checkpoint folder
     or an ``OrionPredictor``) on the synthetic benchmark at ``root`` (default ``data.source``).
@@ -288,9 +287,8 @@ def check_attention(model: Any, config: OrionConfig, *, root: str | Path | Sourc
             out = Path(figures_dir)
             out.mkdir(parents=True, exist_ok=True)
             target = out / f"attention_{len(drawn):02d}_{item.id}.png"
-            fig = model.figure(answer)  # the predictor's picture: masks on the frame + the attention bar per token
-            fig.savefig(str(target), dpi=figure_dpi)
-            plt.close(fig)
+            # the predictor's picture (as `orion ask --figure` saves it): masks on the frame + attention bar per token
+            plt.close(model.figure(answer, target))
             drawn.append(str(target))
     n = len(rows)
     hits = sum(r["hit"] for r in rows)
