@@ -95,6 +95,8 @@ def main() -> None:
         runs.append((f"random init (seed {seed})", "pipeline",
                      check_attention(control, config, root=args.world).to_dict(records=False)))
     seconds = time.perf_counter() - t0
+    for _, _, c in runs:  # pictures named relative to the results folder
+        c["figures"] = [os.path.relpath(f, out.parent) for f in c["figures"]]
     machine = {"platform": platform.platform(), "cpu": f"{os.cpu_count()} x {platform.machine()}",
                "torch": torch.__version__, "threads": torch.get_num_threads(), "gpu": None,
                "load_average_before": load_before, "load_average_after": [round(x, 2) for x in os.getloadavg()]}
@@ -106,7 +108,6 @@ def main() -> None:
     out.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
 
     first = runs[0][2]
-    rel = lambda p: os.path.relpath(p, out.parent)  # noqa: E731
     lines = [
         "# Attention diagnostic (PAPER.md Fig. 7): does the answer attend to the object it is about?",
         "",
@@ -151,7 +152,7 @@ def main() -> None:
         + "; ".join(f"{k}: {v['items']} items, rate {v['rate']}, chance {v['chance']}"
                     for k, v in first["by_correct"].items() if v["items"]) + ".",
         "",
-        *[f"![{Path(f).stem}]({rel(Path(f))})" for f in first["figures"]],
+        *[f"![{Path(f).stem}]({f})" for f in first["figures"]],
         "",
         "## Reading (2026-12-03)",
         "",
