@@ -25,8 +25,8 @@ from typing import Any, Iterable
 
 from orion_core.video.probe import VIDEO_EXTENSIONS, probe
 
-from .records import (EntryError, LoadReport, ReferringDataError, box_from_xywh, caption_of, fit_box, has_area,
-                      read_json, relpath)
+from .records import (EntryError, LoadReport, ReferringDataError, annotation_files, box_from_xywh, caption_of, fit_box, has_area,
+                      relpath)
 
 NAME = "hcstvg"
 
@@ -132,16 +132,8 @@ def load_hcstvg(root: str | Path, *, annotations: Iterable[str | Path] | None = 
     files = [root / p for p in annotations] if annotations is not None else sorted(root.rglob("*.json"))
     videos = VideoIndex(root)
     read = 0
-    for path in files:
-        name = relpath(path, root) if path.is_relative_to(root) else str(path)
-        try:
-            data = read_json(path)
-        except EntryError as exc:
-            report.skip(name, exc.reason, exc.detail)
-            continue
-        if not is_annotation(data):
-            report.warnings.append(f"{name}: not an HC-STVG annotation file (no entry with a bbox list); not read")
-            continue
+    for path, data in annotation_files(files, root, report, is_annotation,
+                                       "not an HC-STVG annotation file (no entry with a bbox list)"):
         read += 1
         for key, entry in data.items():
             try:

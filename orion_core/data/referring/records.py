@@ -28,7 +28,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from PIL import Image, UnidentifiedImageError
 
@@ -259,6 +259,23 @@ def read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise EntryError("bad_entry", f"cannot read {path}: {exc}") from None
+
+
+def annotation_files(files: Iterable[Path], base: Path, report: "LoadReport", is_annotation: Callable[[Any], bool],
+                     not_one: str) -> Iterator[tuple[Path, Any]]:
+    """``(file, parsed JSON)`` of each of ``files`` that reads and ``is_annotation``; an unreadable one is skipped in
+    ``report`` (``bad_entry``), a readable one of another shape is a warning ``<file>: <not_one>; not read``."""
+    for path in files:
+        name = relpath(path, base) if path.is_relative_to(base) else str(path)
+        try:
+            data = read_json(path)
+        except EntryError as exc:
+            report.skip(name, exc.reason, exc.detail)
+            continue
+        if not is_annotation(data):
+            report.warnings.append(f"{name}: {not_one}; not read")
+            continue
+        yield path, data
 
 
 def relpath(path: Path, root: Path) -> str:

@@ -21,8 +21,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from .records import (EntryError, LoadReport, ReferringDataError, box_from_xyxy, caption_of, fit_box, frame_files,
-                      image_size, read_json, relpath)
+from .records import (EntryError, LoadReport, ReferringDataError, annotation_files, box_from_xyxy, caption_of, fit_box,
+                      frame_files, image_size)
 
 NAME = "videoref45k"
 
@@ -111,16 +111,8 @@ def load_videoref45k(path: str | Path, *, frames_root: str | Path | None = None,
     report = LoadReport(layout=NAME, root=str(root))
     listings: dict[str, list[str] | None] = {}
     read = 0
-    for file in files:
-        name = relpath(file, base) if file.is_relative_to(base) else str(file)
-        try:
-            data = read_json(file)
-        except EntryError as exc:
-            report.skip(name, exc.reason, exc.detail)
-            continue
-        if not is_annotation(data):
-            report.warnings.append(f"{name}: not a VideoRef45K list (no entry with track_list/frame_path); not read")
-            continue
+    for file, data in annotation_files(files, base, report, is_annotation,
+                                       "not a VideoRef45K list (no entry with track_list/frame_path)"):
         read += 1
         for i, entry in enumerate(data):
             try:
