@@ -47,7 +47,8 @@ def test_invalid_facts_fail_loudly():
     with pytest.raises(LineageError, match="duplicate"):
         _lineage(datasets=DATA + DATA[:1])
     with pytest.raises(LineageError, match="stage"):
-        _lineage(stage=4)
+        _lineage(stage=5)  # 4 is the referring fine-tune
+    assert _lineage(stage=4).tags()["orion.stage"] == "4"
     assert _lineage(stage=1, parent=None).tags().get("orion.parent.model") is None
 
 
