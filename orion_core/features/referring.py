@@ -114,7 +114,7 @@ def object_frames_for(masklist: MaskList | None, num_frames: int, duration_s: fl
 
 
 def referring_masklist(video: ReferringVideo, config: OrionConfig, *, object_frames: Sequence[int],
-                       device: str = "cpu") -> tuple[MaskList, dict[str, str]]:
+                       device: str = "cpu", info: Any = None) -> tuple[MaskList, dict[str, str]]:
     """The video's referred objects tracked over ``object_frames`` (one decode), and the records that failed.
 
     Each box is segmented on its own frame and tracked forward through the later object frames, as
@@ -124,7 +124,7 @@ def referring_masklist(video: ReferringVideo, config: OrionConfig, *, object_fra
     from orion_core.video.decode import read_frames
     from orion_core.video.probe import check_video
 
-    info = check_video(str(video.path), decode=False)
+    info = info if info is not None else check_video(str(video.path), decode=False)  # the caller's probe, if any
     object_frames = sorted(int(f) for f in object_frames)
     wanted = sorted(set(object_frames) | {int(r.get("frame", 0)) for r in video.records})
     images = read_frames(str(video.path), wanted, decoder=config.video.decoder, info=info)  # (U, H, W, 3)
@@ -196,7 +196,8 @@ def referring_shard(videos: Sequence[ReferringVideo], config: OrionConfig, *, pi
                 masklist = MaskList.load(path, verify=True)
                 record_failures = dict(masklist.meta.get("failed", {}))
             except MaskListError:
-                masklist, record_failures = referring_masklist(video, config, object_frames=frames, device=device)
+                masklist, record_failures = referring_masklist(video, config, object_frames=frames, device=device,
+                                                               info=info)
                 masklist = replace(masklist, meta={**masklist.meta, "failed": record_failures})
                 masklist.save(path)
                 status = "done"
