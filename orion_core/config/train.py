@@ -27,9 +27,14 @@ class StageConfig:
     """Stop after this many optimizer steps (0 = run the epochs)."""
     splits: tuple[str, ...] = ()
     """Dataset splits this stage trains on; empty = the paper's (stages 1-2: pretrain, stage 3: instruct)."""
+    projector_lr: float | None = None
+    """Peak learning rate of the video and object projectors when the stage also trains the LLM (stages 3 and 4;
+    LLaVA's and VideoLLaMA2's ``mm_projector_lr``); None: ``lr`` for every module. 0 keeps the projectors at their
+    parent's weights (same schedule, scaled)."""
 
     def __post_init__(self) -> None:
         check(self.lr > 0, "train stage lr must be > 0")
+        check(self.projector_lr is None or self.projector_lr >= 0, "train stage projector_lr must be >= 0 (or null)")
         check(self.global_batch >= 1 and self.micro_batch >= 1, "train stage batch sizes must be >= 1")
         check(self.global_batch % self.micro_batch == 0,
               f"train stage global_batch={self.global_batch} must be a multiple of micro_batch={self.micro_batch}")

@@ -99,6 +99,19 @@ class VideoOrion(nn.Module):
                              f"(object_projector={self.object_projector.kind!r})")
         return params
 
+    def parameter_groups(self, stage: int, *, projector_lr: float | None = None) -> list[dict[str, Any]]:
+        """Optimizer parameter groups of stage ``stage`` (call after :meth:`set_stage`): one group, or with
+        ``projector_lr`` and a stage that trains the LLM too, the projectors' parameters in a group of their own at
+        that learning rate (the other group takes the optimizer's)."""
+        modules = self.stage_modules(stage)
+        if projector_lr is None or "llm" not in modules:
+            return [{"params": self.trainable_parameters(stage)}]
+        projectors = [p for name in modules if name != "llm" for p in getattr(self, name).parameters()]
+        groups = [{"params": list(self.llm.parameters())}]
+        if projectors:  # avg has none
+            groups.append({"params": projectors, "lr": projector_lr})
+        return groups
+
     def trainable_parameters(self, stage: int) -> list[nn.Parameter]:
         """Parameters stage ``stage`` optimises (whatever ``requires_grad`` currently says)."""
         return [p for name in self.stage_modules(stage) for p in getattr(self, name).parameters()]

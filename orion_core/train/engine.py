@@ -181,7 +181,8 @@ def build_engine(model: Any, *, config: OrionConfig, stage: int, plan: StagePlan
     import deepspeed
     from transformers import get_constant_schedule_with_warmup, get_cosine_schedule_with_warmup
 
-    params = model.set_stage(stage)
+    model.set_stage(stage)
+    params = model.parameter_groups(stage, projector_lr=config.train.stage(stage).projector_lr)
     ds_config = build_ds_config(config, stage=stage, world_size=dist.world_size, precision=precision)
     total, warmup = max(plan.total_steps, 1), plan.warmup_steps
 

@@ -32,6 +32,22 @@ def test_gradients_reach_exactly_the_modules_of_each_stage(model, tokenizer, spe
     assert not model.vision_encoder.model.training  # frozen encoder stays in eval mode
 
 
+@pytest.mark.parametrize("stage", [1, 2, 3])
+def test_projector_lr_puts_the_projectors_in_their_own_group_when_the_llm_trains(model, stage):
+    model.set_stage(stage)
+    (single,) = model.parameter_groups(stage)
+    assert "lr" not in single and len(single["params"]) == len(model.trainable_parameters(stage))
+    groups = model.parameter_groups(stage, projector_lr=1e-5)
+    if stage != 3:  # stages 1 and 2 train only a projector: its lr is the stage's
+        assert len(groups) == 1 and "lr" not in groups[0]
+        return
+    llm, projectors = groups
+    assert "lr" not in llm and projectors["lr"] == 1e-5
+    assert {id(p) for p in llm["params"]} == {id(p) for p in model.llm.parameters()}
+    owned = {id(p) for m in (model.video_projector, model.object_projector) for p in m.parameters()}
+    assert {id(p) for p in projectors["params"]} == owned
+
+
 def test_stage_with_nothing_to_train_is_refused(model_config):
     from orion_core.model.builders import build_videoorion
 

@@ -44,6 +44,14 @@ def test_stage_trains_exactly_its_modules(stage, make_job, start_model):
         assert moved == (name in TRAINS[stage]), f"stage {stage}: {name} changed={moved}"
 
 
+def test_projector_lr_zero_keeps_the_projectors_while_the_llm_trains(make_job, start_model):
+    job = make_job(3, overrides=["train.warmup_ratio=0", "train.stage3.projector_lr=0"], max_steps=2)
+    run_training(job, reporter=ListReporter())
+    exported, _, _ = load_checkpoint(job.out / "export")
+    moved = {name: _changed(_module_state(start_model, name), _module_state(exported, name)) for name in MODULES}
+    assert moved == {"vision_encoder": False, "video_projector": False, "object_projector": False, "llm": True}
+
+
 def test_export_round_trip_and_chaining(make_job, tmp_path):
     first = make_job(1, max_steps=2)
     run_training(first, reporter=ListReporter())
