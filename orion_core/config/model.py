@@ -7,6 +7,11 @@ from dataclasses import dataclass
 from .base import check, check_choice
 
 
+OBJECT_PROJECTOR_KINDS = ("mlp", "linear", "avg", "attention", "lstm", "mlp_residual")
+"""Object projector kinds (``orion_core.model.object_projector`` builds them): the paper's five (Table 7), then
+Orion's ``mlp_residual``."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class ModelConfig:
     vision_encoder: str = "clip"
@@ -37,7 +42,8 @@ class ModelConfig:
     video_projector_path: str | None = None
     """Optional local file of VideoLLaMA2 STC projector weights to start from (stage 1 import)."""
     object_projector: str = "mlp"
-    """``mlp`` (default), ``linear``, ``avg``, ``attention`` or ``lstm`` (Table 7)."""
+    """One of :data:`OBJECT_PROJECTOR_KINDS`: ``mlp`` (default), ``linear``, ``avg``, ``attention`` or ``lstm`` (Table
+    7), or ``mlp_residual`` (Orion's: the average plus a learned MLP correction that starts at zero)."""
     max_object_tokens: int = 64
     """Cap on object tokens per video (Table 11: 64 is best): the first ``max_object_tokens`` objects of a mask list
     (in its order, objects without a mask pixel left out first) get tokens, the rest are dropped and counted, in
@@ -72,7 +78,7 @@ class ModelConfig:
     def __post_init__(self) -> None:
         check_choice("model.vision_encoder", self.vision_encoder, ("clip", "siglip"))
         check_choice("model.video_projector", self.video_projector, ("stc", "stp"))
-        check_choice("model.object_projector", self.object_projector, ("mlp", "linear", "avg", "attention", "lstm"))
+        check_choice("model.object_projector", self.object_projector, OBJECT_PROJECTOR_KINDS)
         check_choice("model.llm", self.llm, ("mistral", "qwen2"))
         check(1 <= self.max_object_tokens <= 256, "model.max_object_tokens must be in [1, 256]")
         check(self.feature_layer < 0, "model.feature_layer counts from the end (negative)")

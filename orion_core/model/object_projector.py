@@ -10,7 +10,11 @@ Kinds (the paper's Table 7):
   (so order matters); a learned query attends over the frames where the object appears (absent frames are
   masked out) -> Linear(d, d);
 * ``lstm``: an LSTM(D -> d) runs over the frames where the object appears, in time order; its last hidden
-  state -> Linear(d, d).
+  state -> Linear(d, d);
+* ``mlp_residual`` (Orion's, not the paper's): ``avg``'s token plus ``mlp``'s head, whose last layer starts at
+  zero - so training starts from the plain average and learns a correction. Why: on the synthetic world every
+  projector trained from random weights left the colour and static-presence questions near chance while ``avg``
+  answered them (``benchmarks/results/object_projector_kinds.md``).
 
 Every kind is vectorised over objects and frames (the LSTM uses packed sequences): no Python loop per object.
 """
@@ -24,9 +28,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from .mask_pooling import TooManyObjectsError, pool_objects
+from orion_core.config.model import OBJECT_PROJECTOR_KINDS as KINDS
 
-KINDS = ("mlp", "linear", "avg", "attention", "lstm")
+from .mask_pooling import TooManyObjectsError, pool_objects
 
 _T = TypeVar("_T")
 
@@ -66,8 +70,11 @@ class ObjectProjector(nn.Module):
         if kind not in KINDS:
             raise ValueError(f"object projector kind {kind!r} is not one of {KINDS}")
         self.in_dim, self.out_dim, self.kind, self.max_objects = in_dim, out_dim, kind, max_objects
-        if kind == "mlp":
+        if kind in ("mlp", "mlp_residual"):
             self.head = nn.Sequential(nn.Linear(in_dim, out_dim), nn.GELU(), nn.Linear(out_dim, out_dim))
+            if kind == "mlp_residual":  # the correction starts at zero: the first tokens are avg's
+                nn.init.zeros_(self.head[2].weight)
+                nn.init.zeros_(self.head[2].bias)
         elif kind == "linear":
             self.head = nn.Linear(in_dim, out_dim)
         elif kind == "attention":
@@ -120,8 +127,11 @@ class ObjectProjector(nn.Module):
     def _from_mean(self, mean: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         """Time-averaged object features (B, N, D) -> tokens (B, N, d) for the non-temporal kinds."""
         b, n = mean.shape[:2]
-        if self.kind == "avg":
+        if self.kind in ("avg", "mlp_residual"):
+            # D -> d by adaptive average pooling over channels (the identity when D == d)
             tokens = F.adaptive_avg_pool1d(mean.flatten(0, 1)[:, None], self.out_dim).reshape(b, n, -1)
+            if self.kind == "mlp_residual":
+                tokens = tokens + self.head(mean)  # (B, N, d)
         else:
             tokens = self.head(mean)  # (B, N, d)
         return tokens * valid[..., None].to(tokens.dtype)

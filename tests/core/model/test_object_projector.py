@@ -51,6 +51,24 @@ def test_avg_has_no_parameters_and_others_do():
         assert (sum(p.numel() for p in proj.parameters()) == 0) == (kind == "avg")
 
 
+def test_mlp_residual_starts_as_avg_and_learns_a_correction():
+    torch.manual_seed(0)
+    features, coverage = _inputs()
+    counts = torch.tensor([4, 2])
+    avg = ObjectProjector(in_dim=16, out_dim=32, kind="avg")
+    residual = ObjectProjector(in_dim=16, out_dim=32, kind="mlp_residual")
+    torch.testing.assert_close(residual(features, coverage, counts), avg(features, coverage, counts))
+    target = torch.randn(2, 4, 32)
+    opt = torch.optim.SGD(residual.parameters(), lr=0.1)
+    for _ in range(2):  # the zero-initialised last layer still gets a gradient, and the first layer after it
+        loss = ((residual(features, coverage, counts) - target) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert residual.head[0].weight.grad.abs().sum() > 0 and residual.head[2].weight.abs().sum() > 0
+    assert not torch.allclose(residual(features, coverage, counts), avg(features, coverage, counts))
+
+
 def test_cap_on_object_tokens():
     features, coverage = _inputs(n=5)
     with pytest.raises(TooManyObjectsError):
