@@ -172,6 +172,11 @@ PROJECTORS = (
             overrides=("model.object_projector=attention",), parent="stage1", stages=(2, 3)),
     Variant("projector_lstm", "LSTM over frames (its own stage 2 from stage 1, then stage 3)",
             overrides=("model.object_projector=lstm",), parent="stage1", stages=(2, 3)),
+    Variant("projectors_frozen", "mlp, both projectors kept at their stage 1 / stage 2 weights in stage 3 "
+            "(train.stage3.projector_lr=0): only the LLM learns", overrides=("train.stage3.projector_lr=0",)),
+    Variant("projector_mlp_residual", "Orion's: average pooling plus an mlp correction that starts at zero (its own "
+            "stage 2 from stage 1, then stage 3)",
+            overrides=("model.object_projector=mlp_residual",), parent="stage1", stages=(2, 3)),
 )
 
 PAPER_TABLE4 = ("PAPER.md 'Ablation (Table 4, same data)': video-only 41.9/41.3/43.6/44.1/43.0 vs VideoOrion "
@@ -247,14 +252,20 @@ PROJECTORS_TABLE = Experiment(
     "projectors", "Table 7: object projector kinds",
     "mlp (the default, videoorion: stage 3 from the main graph's stage 2) against linear, attention and LSTM "
     "projectors (each trains its own stage 2 from stage 1, then stage 3) and plain average pooling (no parameters, "
-    "so no stage 2: stage 3 from stage 1).",
+    "so no stage 2: stage 3 from stage 1); and two of Orion's: mlp_residual (the average plus a learned correction) "
+    "and the mlp with both projectors frozen in stage 3 (only the LLM learns).",
     (VIDEOORION, *PROJECTORS),
     (Comparison("projector_linear", "videoorion", -1, "paper Table 7 Avg.: linear 45.52 vs mlp 46.73 (-1.21; "
                                                       "'a simple linear layer performs just as effectively')"),
      Comparison("projector_avg", "videoorion", -1, "paper Table 7 Avg.: avg pooling 45.61 vs mlp 46.73 (-1.12)"),
      Comparison("projector_attention", "videoorion", -1, "paper Table 7 Avg.: attention 45.51 vs mlp 46.73 (-1.22)"),
      Comparison("projector_lstm", "videoorion", -1, "paper Table 7 Avg.: LSTM 46.45 vs mlp 46.73 (-0.28, 'only a "
-                                                    "minimal gap')")),
+                                                    "minimal gap')"),
+     # Orion's variants, not in the paper (so no paper sign): must the projectors move in stage 3 at all, and does a
+     # learned correction on top of the average keep what the average carries?
+     Comparison("projectors_frozen", "videoorion", None),
+     Comparison("projector_mlp_residual", "videoorion", None),
+     Comparison("projector_mlp_residual", "projector_avg", None)),
     notes=("The mlp row's stage 2 is the main graph's stage2_checkpoint (trained at the preset's train.seed); the "
            "other kinds train theirs at the run's seed.",))
 
