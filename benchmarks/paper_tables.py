@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.results_file import write_keeping_reading  # noqa: E402
 from orion_core.experiments.registry import EXPERIMENTS  # noqa: E402
 from orion_core.experiments.summary import paper_tables  # noqa: E402
 
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     header = (f"<!-- written by benchmarks/paper_tables.py at {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on "
               f"{platform.node()} ({platform.machine()}), commit {_commit()}; tables read: {sorted(summaries)} -->\n\n")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(header + paper_tables(summaries, sources=sources, method=args.method))
+    write_keeping_reading(args.out, header + paper_tables(summaries, sources=sources, method=args.method))
     missing = [n for n in EXPERIMENTS if n not in summaries]
     print(f"[paper_tables] wrote {args.out} ({len(summaries)} table(s)" +
           (f"; not run: {missing})" if missing else ")"))

@@ -143,3 +143,13 @@ def test_one_materialization_per_table():
     assert {keys[0].to_user_string() for keys, _ in every} == {RUN_ASSET, *(f"{n}_summary" for n in EXPERIMENTS)}
     with pytest.raises(ValueError, match="unknown experiment"):
         experiment_plan(["table99"], config)
+
+
+def test_rewriting_a_results_file_keeps_its_hand_written_reading(tmp_path):
+    results_file = _load_script("results_file")
+    out = tmp_path / "table.md"
+    results_file.write_keeping_reading(out, "# Numbers\n\n| a | 1 |\n")
+    assert out.read_text() == "# Numbers\n\n| a | 1 |\n"
+    out.write_text(out.read_text() + "\n## Reading (by hand)\n\nwhy a is 1\n")
+    results_file.write_keeping_reading(out, "# Numbers\n\n| a | 2 |")
+    assert out.read_text() == "# Numbers\n\n| a | 2 |\n\n## Reading (by hand)\n\nwhy a is 1\n"
