@@ -12,6 +12,7 @@ file of this package. They share three behaviours defined here:
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from typing import Any, TypeVar
@@ -44,6 +45,10 @@ def _resolve_type(tp: Any) -> Any:
     return tp
 
 
+_YAML11_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+"""A number with an exponent but no dot (``1e-4``), which PyYAML leaves a string."""
+
+
 def _coerce(tp: Any, value: Any, where: str) -> Any:
     tp = _resolve_type(tp)
     if value is None:
@@ -67,6 +72,8 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
         return dict(value)
     if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
+    if tp is float and isinstance(value, str) and _YAML11_FLOAT.fullmatch(value.strip()):
+        return float(value)  # "1e-4": YAML 1.1 (PyYAML) reads an exponent without a dot as a string
     if tp in (int, float) and isinstance(value, bool):  # YAML's true/false are not numbers (bool is an int)
         raise ConfigError(f"{where}: expected {tp.__name__}, got {value!r}")
     if tp is int and isinstance(value, float) and value.is_integer():

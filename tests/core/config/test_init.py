@@ -46,10 +46,17 @@ def test_configs_are_frozen():
     (["data.scorer=clip"], "clip_path"),
     (["data.shard_size=true"], "data.shard_size: expected int, got True"),  # YAML booleans are not numbers
     (["data.max_bad_fraction=false"], "expected float, got False"),
+    (["train.stage3.lr=1e-4x"], "expected float, got '1e-4x'"),
 ])
 def test_bad_values_fail_loudly(override, fragment):
     with pytest.raises(ConfigError, match=fragment):
         load_preset("tiny-cpu", override)
+
+
+def test_floats_written_with_an_exponent_and_no_dot_are_floats():
+    # PyYAML (YAML 1.1) reads 1e-4 as a string; people write learning rates that way
+    config = load_preset("tiny-cpu", ["train.stage3.lr=1e-4", "train.stage3.projector_lr=2E-5"])
+    assert config.train.stage3.lr == 1e-4 and config.train.stage3.projector_lr == 2e-5
 
 
 def test_unknown_preset_names_where_it_looked():
