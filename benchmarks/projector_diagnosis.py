@@ -191,7 +191,9 @@ def main() -> int:
         probe = cosine = None
         if kind in MEAN_KINDS:
             with torch.no_grad():
-                tokens = model.object_projector._from_mean(means[None], torch.ones(1, len(y), dtype=torch.bool))[0]
+                # each object as its own one-frame sample: its mean is the frame, so the tokens are the model's own
+                tokens = model.object_projector.forward_pooled(means[:, None, None],
+                                                               torch.ones(len(y), 1, 1, dtype=torch.bool))[:, 0]
             probe, cosine = noun_probe(tokens, y, train, test, len(vocab)), pairwise_cosine(tokens)
         rows.append({"variant": name, "kind": kind, "loss": final_loss(run_folder), "tasks": task_accuracy(predictions),
                      "wrong": wrong_colours(predictions, args.annotations), "probe": probe,
